@@ -1,0 +1,207 @@
+"""The Parquet lake: one file per (table partition, source partition, offset range), written atomically.
+
+Files are named `{topic}+{partition}+{first:020d}+{last:020d}.parquet` after the source records
+they hold. A batch that is re-processed after a crash (its offsets were never committed) may be
+cut differently the second time, so before a new file lands, every file of the same source
+partition whose range overlaps it is removed: replays overwrite, they never duplicate. The
+uncommitted tail that such a removal takes away is re-read and rewritten by the following batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from detectors.schema import ScoreRecord, SourcedConversation
+from sidecar.errors import LakeWriteError
+
+SCORE_SCHEMA: dict[str, Any] = {
+    "conversation_id": pl.String,
+    "turn": pl.Int32,
+    "detector": pl.String,
+    "score": pl.Float64,
+    "flagged": pl.Boolean,
+    "threshold": pl.Float64,
+    "detector_version": pl.String,
+    "model": pl.String,
+    "model_version": pl.String,
+    "event_time": pl.Datetime("us", "UTC"),
+    "scored_at": pl.Datetime("us", "UTC"),
+    "source_topic": pl.String,
+    "source_partition": pl.Int32,
+    "source_offset": pl.Int64,
+    "details": pl.String,
+}
+
+CONVERSATION_SCHEMA: dict[str, Any] = {
+    "conversation_id": pl.String,
+    "model": pl.String,
+    "model_version": pl.String,
+    "event_time": pl.Datetime("us", "UTC"),
+    "source_topic": pl.String,
+    "source_partition": pl.Int32,
+    "source_offset": pl.Int64,
+    "n_messages": pl.Int32,
+    "messages": pl.String,
+    "labels": pl.String,
+    "metadata": pl.String,
+}
+
+LABEL_SCHEMA: dict[str, Any] = {
+    "conversation_id": pl.String,
+    "labels": pl.String,
+    "event_time": pl.Datetime("us", "UTC"),
+    "source_partition": pl.Int32,
+    "source_offset": pl.Int64,
+}
+
+_FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
+
+OffsetRanges = dict[int, tuple[int, int]]
+
+
+def file_name(topic: str, partition: int, first: int, last: int) -> str:
+    return f"{topic}+{partition}+{first:020d}+{last:020d}.parquet"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
+    """Write to a temporary name in the same folder, fsync, rename: readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(tmp, compression="zstd", statistics=True)
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise LakeWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _remove_overlaps(folder: Path, topic: str, partition: int, first: int, last: int, keep: str) -> None:
+    if not folder.is_dir():
+        return
+    prefix = f"{topic}+{partition}+"
+    for entry in os.scandir(folder):
+        if not entry.name.startswith(prefix) or entry.name == keep:
+            continue
+        match = _FILE_RE.match(entry.name)
+        if match and int(match["first"]) <= last and int(match["last"]) >= first:
+            Path(entry.path).unlink(missing_ok=True)
+
+
+class Lake:
+    """Writes and locates the lake's tables under one root folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def table(self, name: str) -> Path:
+        return self.root / name
+
+    def glob(self, name: str) -> str:
+        return str(self.table(name) / "**" / "*.parquet")
+
+    def _write_ranged(
+        self, frame: pl.DataFrame, folder: Path, topic: str, partition: int, span: tuple[int, int]
+    ) -> Path:
+        name = file_name(topic, partition, *span)
+        path = folder / name
+        write_parquet_atomic(frame, path)
+        try:
+            _remove_overlaps(folder, topic, partition, span[0], span[1], keep=name)
+        except OSError as exc:
+            raise LakeWriteError(f"cannot remove replaced files in {folder}: {exc}") from exc
+        return path
+
+    def write_scores(self, records: Sequence[ScoreRecord], topic: str, ranges: OffsetRanges) -> list[Path]:
+        """One file per (date, detector, source partition); `ranges` gives each partition's batch span."""
+        groups: dict[tuple[date, str, int], list[dict[str, Any]]] = defaultdict(list)
+        for rec in records:
+            groups[(rec.event_time.date(), rec.detector, rec.source_partition)].append(rec.model_dump())
+        written = []
+        for (day, detector, partition), rows in sorted(groups.items()):
+            frame = pl.DataFrame(rows, schema=SCORE_SCHEMA)
+            folder = self.table("scores") / f"date={day.isoformat()}" / f"detector={detector}"
+            written.append(self._write_ranged(frame, folder, topic, partition, ranges[partition]))
+        return written
+
+    def write_conversations(
+        self, items: Sequence[SourcedConversation], topic: str, ranges: OffsetRanges
+    ) -> list[Path]:
+        groups: dict[tuple[date, int], list[dict[str, Any]]] = defaultdict(list)
+        for item in items:
+            groups[(item.event_time.date(), item.source.partition)].append(conversation_row(item))
+        written = []
+        for (day, partition), rows in sorted(groups.items()):
+            frame = pl.DataFrame(rows, schema=CONVERSATION_SCHEMA)
+            folder = self.table("conversations") / f"date={day.isoformat()}"
+            written.append(self._write_ranged(frame, folder, topic, partition, ranges[partition]))
+        return written
+
+    def write_labels(self, labels: Sequence[tuple[Any, Any]], topic: str, ranges: OffsetRanges) -> list[Path]:
+        """Late correctness labels (`{conversation_id, labels}` events), partitioned by arrival date."""
+        groups: dict[tuple[date, int], list[dict[str, Any]]] = defaultdict(list)
+        for source, event in labels:
+            row = label_row(source, event)
+            groups[(row["event_time"].date(), source.partition)].append(row)
+        written = []
+        for (day, partition), rows in sorted(groups.items()):
+            frame = pl.DataFrame(rows, schema=LABEL_SCHEMA)
+            folder = self.table("labels") / f"date={day.isoformat()}"
+            written.append(self._write_ranged(frame, folder, topic, partition, ranges[partition]))
+        return written
+
+    def write_rows(self, table: str, rows: Iterable[dict[str, Any]], day: date, name: str) -> Path:
+        """Append a file of rows to a small table (drift events, label events, detector errors)."""
+        frame = pl.DataFrame(list(rows))
+        path = self.table(table) / f"date={day.isoformat()}" / f"{name}.parquet"
+        write_parquet_atomic(frame, path)
+        return path
+
+
+def conversation_row(item: SourcedConversation) -> dict[str, Any]:
+    conv = item.conversation
+    return {
+        "conversation_id": conv.conversation_id,
+        "model": conv.model,
+        "model_version": conv.model_version,
+        "event_time": item.event_time,
+        "source_topic": item.source.topic,
+        "source_partition": item.source.partition,
+        "source_offset": item.source.offset,
+        "n_messages": len(conv.messages),
+        "messages": json.dumps([m.model_dump(exclude_none=True) for m in conv.messages], ensure_ascii=False),
+        "labels": json.dumps(conv.labels, ensure_ascii=False, default=str),
+        "metadata": json.dumps(conv.metadata, ensure_ascii=False, default=str),
+    }
+
+
+def label_row(source: Any, event: Any) -> dict[str, Any]:
+    return {
+        "conversation_id": event.conversation_id,
+        "labels": json.dumps(event.labels, ensure_ascii=False, default=str),
+        "event_time": event.timestamp or source.record_time or datetime.now(UTC),
+        "source_partition": source.partition,
+        "source_offset": source.offset,
+    }

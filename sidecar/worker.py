@@ -1,0 +1,197 @@
+"""The stream worker: poll, cut a batch, validate, score, make both sinks durable, then commit.
+
+Ordering is the whole design (as in a checkpoint): the lake and the topics (scores, dead letters)
+are flushed first and offsets committed last (`last offset + 1`). A crash anywhere before the
+commit means the batch is read again; the lake overwrites by offset range, so a replay never
+duplicates. Nothing here can block the production path: the worker only reads the input topic.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import resource
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from detectors.pipeline import Scorer
+from sidecar.batch import SplitBatch, split_batch
+from sidecar.errors import SinkError
+from sidecar.extensions import BatchExtension
+from sidecar.metrics import Metrics
+from sidecar.settings import Settings
+from sidecar.sinks import LakeSink, TopicSink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerState:
+    """What the HTTP probes read. Written by the worker thread only."""
+
+    models_loaded: bool = False
+    assigned: bool = False
+    stopping: bool = False
+    last_loop: float = field(default_factory=time.monotonic)
+    batches: int = 0
+    idle_polls: int = 0  # consecutive polls that returned nothing
+    committed_messages: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.models_loaded and self.assigned and not self.stopping
+
+    def alive(self, stall_s: float) -> bool:
+        return time.monotonic() - self.last_loop < stall_s
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * resource.getpagesize()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class Worker:
+    """One consumer-group member. `run` returns when `stop` is set (after finishing its batch)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        scorer: Scorer,
+        consumer: Any,
+        lake_sink: LakeSink,
+        topic_sink: TopicSink,
+        metrics: Metrics,
+        state: WorkerState | None = None,
+        extensions: list[BatchExtension] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.scorer = scorer
+        self.consumer = consumer
+        self.lake_sink = lake_sink
+        self.topic_sink = topic_sink
+        self.metrics = metrics
+        self.state = state or WorkerState()
+        self.extensions = extensions or []
+        self._batch_limit = settings.batch_max_size
+
+    def run(self, stop: threading.Event, until: Callable[[WorkerState], bool] | None = None) -> None:
+        self.scorer.warm_up()
+        self.metrics.set_provider(self.scorer.provider)
+        self.state.models_loaded = True
+        pending: list[Any] = []
+        first_at = 0.0
+        wait_s = self.settings.batch_max_wait_ms / 1000
+        while not stop.is_set():
+            self.state.last_loop = time.monotonic()
+            timeout_s = wait_s if not pending else max(0.0, first_at + wait_s - time.monotonic())
+            polled = self.consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=self._batch_limit - len(pending))
+            self.state.assigned = bool(self.consumer.assignment())
+            self.state.idle_polls = 0 if any(polled.values()) else self.state.idle_polls + 1
+            for records in polled.values():
+                if records and not pending:
+                    first_at = time.monotonic()
+                pending.extend(records)
+            full = len(pending) >= self._batch_limit
+            if pending and (full or time.monotonic() - first_at >= wait_s):
+                self.process(pending, stop)
+                pending = []
+            if until is not None and not pending and until(self.state):
+                break
+        if pending:
+            self.process(pending, stop)
+        self.state.stopping = True
+
+    def process(self, records: list[Any], stop: threading.Event) -> None:
+        """Score one batch and commit it; on a failed commit the batch is simply read again."""
+        started = time.monotonic()
+        self.metrics.consumed.inc(len(records))
+        batch = split_batch(
+            records,
+            labels_topic=self.settings.labels_topic,
+            max_bytes=self.settings.max_message_bytes,
+            max_messages=self.settings.max_messages,
+        )
+        outcome = self.scorer.score(batch.conversations)
+        for failure in outcome.failures:
+            self.metrics.detector_errors.labels(detector=failure.detector).inc()
+        extra_messages = []
+        for ext in self.extensions:
+            extra_messages.extend(ext.on_batch(batch, outcome))
+        if not self._make_durable(batch, outcome.records, extra_messages, stop):
+            return
+        try:
+            self.consumer.commit(
+                {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in batch.commit.items()}
+            )
+        except (CommitFailedError, KafkaError) as exc:
+            # The group moved on (rebalance): the new owner re-reads this batch and overwrites its files.
+            log.warning("commit failed, batch will be re-read: %s", type(exc).__name__)
+            return
+        self._count(batch, outcome.records, started)
+
+    def _make_durable(self, batch: SplitBatch, records: list[Any], extra: list[Any], stop: threading.Event) -> bool:
+        backoff = self.settings.sink_retry_backoff_ms / 1000
+        while True:
+            try:
+                self.lake_sink.write(batch, records)
+                for ext in self.extensions:
+                    ext.write_lake(batch)
+                self.topic_sink.write(records, batch.dead, extra)
+                self.metrics.paused.set(0)
+                return True
+            except SinkError as exc:
+                sink = "lake" if "Lake" in type(exc).__name__ else "topics"
+                self.metrics.sink_failures.labels(sink=sink).inc()
+                self.metrics.paused.set(1)
+                log.error("sink %s failed, not committing; retrying in %.1fs: %s", sink, backoff, exc)
+                # Not polling while we wait keeps memory bounded to this one batch. On shutdown the
+                # batch stays uncommitted and is read again by whoever owns the partition next.
+                if stop.wait(backoff):
+                    return False
+                self.state.last_loop = time.monotonic()
+                backoff = min(backoff * 2, self.settings.sink_retry_backoff_max_ms / 1000)
+
+    def _count(self, batch: SplitBatch, records: list[Any], started: float) -> None:
+        m = self.metrics
+        m.batch_latency.observe(time.monotonic() - started)
+        m.batch_size.observe(sum(len(r) for r in batch.ranges.values()))
+        m.scored_messages.inc(len(batch.conversations))
+        m.label_events.inc(len(batch.labels))
+        for dead in batch.dead:
+            m.dead_lettered.labels(reason=dead.reason).inc()
+        for rec in records:
+            m.records.labels(detector=rec.detector).inc()
+            if rec.flagged:
+                m.flags.labels(detector=rec.detector).inc()
+        self.state.batches += 1
+        self.state.committed_messages += sum(1 for _ in batch.conversations) + len(batch.dead) + len(batch.labels)
+        self._observe_lag()
+        self._guard_memory()
+
+    def _observe_lag(self) -> None:
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is not None:
+                self.metrics.lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
+                    max(0, high - self.consumer.position(tp))
+                )
+
+    def _guard_memory(self) -> None:
+        rss = rss_bytes()
+        self.metrics.rss.set(rss)
+        limit = self.settings.rss_limit_mb << 20
+        if rss > limit:
+            gc.collect()
+            self._batch_limit = max(1, self._batch_limit // 2)
+            log.warning("resident memory %d MiB over the limit %d MiB: batch size now %d", rss >> 20, limit >> 20, self._batch_limit)
+        elif self._batch_limit < self.settings.batch_max_size and rss < limit * 0.8:
+            self._batch_limit = min(self.settings.batch_max_size, self._batch_limit * 2)

@@ -1,0 +1,72 @@
+"""The worker against a real broker: lake rows one for one, dead letters with reasons, scores topic."""
+
+import json
+import threading
+
+import polars as pl
+
+from sidecar.lake import Lake
+from sidecar.runtime import run_worker
+from tests.conftest import conversation
+from tests.kafka_helpers import produce, produce_json, read_all
+
+POISON = [b"{broken", b"\xc3\x28 invalid utf8", b'{"conversation_id": "p", "messages": []}', b"[]", b"null"]
+
+
+def test_stream_to_lake_one_for_one_with_dead_letters(settings_factory) -> None:
+    settings = settings_factory()
+    good = [conversation(i, wrapper=i % 3 == 0) for i in range(300)]
+    produce_json(settings.kafka_bootstrap_servers, settings.input_topic, good[:150])
+    produce(settings.kafka_bootstrap_servers, settings.input_topic, POISON)
+    produce_json(settings.kafka_bootstrap_servers, settings.input_topic, good[150:])
+    produce_json(settings.kafka_bootstrap_servers, settings.labels_topic,
+                 [{"conversation_id": "conv-000001", "labels": {"correct": False}}])
+    total = len(good) + len(POISON) + 1
+
+    state = run_worker(settings, until=lambda s: s.committed_messages >= total)
+    assert state.committed_messages == total
+
+    lake = Lake(settings.lake_path)
+    scores = pl.scan_parquet(lake.glob("scores"), hive_partitioning=False).collect()
+    assert sorted(scores["conversation_id"].to_list()) == sorted(c["conversation_id"] for c in good)
+    assert scores.filter(pl.col("flagged"))["conversation_id"].n_unique() == 100
+    assert set(scores.columns) >= {"conversation_id", "turn", "detector", "score", "flagged", "threshold",
+                                   "detector_version", "model", "model_version", "event_time", "scored_at",
+                                   "source_topic", "source_partition", "source_offset", "details"}
+    convs = pl.scan_parquet(lake.glob("conversations"), hive_partitioning=False).collect()
+    assert convs.height == 300 and convs["conversation_id"].n_unique() == 300
+    labels = pl.scan_parquet(lake.glob("labels"), hive_partitioning=False).collect()
+    assert json.loads(labels["labels"][0]) == {"correct": False}
+
+    dead = read_all(settings.kafka_bootstrap_servers, settings.dlq_topic, len(POISON))
+    assert [d.value for d in dead] == POISON
+    headers = [dict(d.headers) for d in dead]
+    assert [h["sahaja.reason"].decode() for h in headers] == ["bad_json", "bad_utf8", "schema", "not_an_object",
+                                                             "not_an_object"]
+    assert all(h["sahaja.source.topic"].decode() == settings.input_topic for h in headers)
+    assert [int(h["sahaja.source.offset"]) for h in headers] == [150, 151, 152, 153, 154]
+
+    scored = read_all(settings.kafka_bootstrap_servers, settings.scores_topic, 300)
+    assert len(scored) == 300
+    assert json.loads(scored[0].value)["detector"] == "wrapper_lexicon"
+
+
+def test_sigterm_style_stop_finishes_the_batch_and_commits(settings_factory) -> None:
+    settings = settings_factory(batch_max_wait_ms=2000, batch_max_size=1000)
+    produce_json(settings.kafka_bootstrap_servers, settings.input_topic, [conversation(i) for i in range(40)])
+    stop = threading.Event()
+    seen = []
+
+    def until(state):
+        seen.append(state.assigned)
+        if state.assigned:
+            stop.set()  # what the SIGTERM handler does
+        return False
+
+    run_worker(settings, stop=stop, until=until)
+    # A second worker in the same group finds everything committed: nothing left to read.
+    again = run_worker(settings, until=lambda s: s.assigned and s.idle_polls >= 3)
+    assert again.committed_messages == 0
+    scores = pl.scan_parquet(Lake(settings.lake_path).glob("scores"), hive_partitioning=False).collect()
+    assert scores.height == 40
+
