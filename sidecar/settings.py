@@ -32,64 +32,98 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str | None = Field(
         default=None, description="host:port[,host:port]; unset in `sahaja demo` starts an embedded broker"
     )
-    input_topic: str = "llm.conversations"
+    input_topic: str = Field(
+        default="llm.conversations", description="conversations to observe (one JSON conversation per message)"
+    )
     labels_topic: str = Field(default="sahaja.labels", description="late correctness labels; empty: off")
-    scores_topic: str = "sahaja.scores"
-    dlq_topic: str = "sahaja.dlq"
-    drift_topic: str = "sahaja.drift"
-    candidates_topic: str = "sahaja.dpo-candidates"
-    reviews_topic: str = "sahaja.reviews"
-    batches_topic: str = "sahaja.feedback-batches"
-    group_id: str = "sahaja"
-    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
-    session_timeout_ms: int = Field(default=30000, ge=1000)
-    heartbeat_interval_ms: int = Field(default=3000, ge=100)
-    max_poll_interval_ms: int = Field(default=300000, ge=1000)
-    request_timeout_ms: int = Field(default=30000, ge=1000)
-    reconnect_backoff_max_ms: int = Field(default=10000, ge=50)
-    security_protocol: SecurityProtocol = "PLAINTEXT"
+    scores_topic: str = Field(
+        default="sahaja.scores", description="score records, one message per (conversation, turn, detector)"
+    )
+    dlq_topic: str = Field(
+        default="sahaja.dlq", description="invalid input: original bytes, reason and source position in headers"
+    )
+    drift_topic: str = Field(default="sahaja.drift", description="drift events, one per test per closed window")
+    candidates_topic: str = Field(default="sahaja.dpo-candidates", description="candidate DPO pairs")
+    reviews_topic: str = Field(default="sahaja.reviews", description="review events (accept, edit, reject)")
+    batches_topic: str = Field(
+        default="sahaja.feedback-batches", description="announcements of exported feedback batches"
+    )
+    group_id: str = Field(default="sahaja", description="consumer group; replicas share partitions")
+    auto_offset_reset: Literal["earliest", "latest"] = Field(default="earliest", description="where a new group starts")
+    session_timeout_ms: int = Field(description="group session timeout", default=30000, ge=1000)
+    heartbeat_interval_ms: int = Field(description="group heartbeat interval", default=3000, ge=100)
+    max_poll_interval_ms: int = Field(
+        description="longest gap between polls before the group evicts the worker", default=300000, ge=1000
+    )
+    request_timeout_ms: int = Field(
+        description="Kafka request timeout; also the producer flush timeout", default=30000, ge=1000
+    )
+    reconnect_backoff_max_ms: int = Field(description="upper bound of the reconnect backoff", default=10000, ge=50)
+    security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
+    )
     sasl_mechanism: str | None = Field(default=None, description="PLAIN, SCRAM-SHA-256, SCRAM-SHA-512")
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    ssl_cafile: Path | None = None
-    ssl_certfile: Path | None = None
-    ssl_keyfile: Path | None = None
+    sasl_username: str | None = Field(default=None, description="SASL user")
+    sasl_password: SecretStr | None = Field(default=None, description="SASL password (secret)")
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle for TLS")
+    ssl_certfile: Path | None = Field(default=None, description="client certificate for mTLS")
+    ssl_keyfile: Path | None = Field(default=None, description="client key for mTLS")
 
     # Batching and limits
-    batch_max_size: int = Field(default=256, ge=1, le=100_000)
-    batch_max_wait_ms: int = Field(default=500, ge=1)
-    max_message_bytes: int = Field(default=1 << 20, ge=1024)
-    max_messages: int = Field(default=200, ge=1)
+    batch_max_size: int = Field(description="records per scoring batch at most", default=256, ge=1, le=100_000)
+    batch_max_wait_ms: int = Field(description="longest wait for a batch to fill", default=500, ge=1)
+    max_message_bytes: int = Field(
+        description="larger messages are dead-lettered as oversize", default=1 << 20, ge=1024
+    )
+    max_messages: int = Field(description="conversations with more messages are dead-lettered", default=200, ge=1)
     rss_limit_mb: int = Field(default=4096, ge=128, description="pause consuming above this resident memory")
-    sink_retry_backoff_ms: int = Field(default=1000, ge=10)
-    sink_retry_backoff_max_ms: int = Field(default=30000, ge=10)
+    sink_retry_backoff_ms: int = Field(
+        description="first retry delay after a failed sink write (offsets are not committed meanwhile)",
+        default=1000,
+        ge=10,
+    )
+    sink_retry_backoff_max_ms: int = Field(description="largest retry delay", default=30000, ge=10)
 
     # Lake
-    lake_path: Path = Path("./sahaja-lake")
+    lake_path: Path = Field(default=Path("./sahaja-lake"), description="root folder of the Parquet lake")
     store_conversations: bool = Field(default=True, description="write the conversation text to the lake")
 
     # Detectors and encoder
-    model_cache_dir: Path = Field(default_factory=default_cache_dir)
-    encoder_variant: EncoderVariant = "auto"
-    provider: ProviderChoice = "auto"
-    max_length: int = Field(default=256, ge=8, le=512)
-    token_budget: int = Field(default=16384, ge=256)
-    intra_op_threads: int = Field(default=0, ge=0)
-    thresholds_file: Path | None = None
-    detectors: tuple[str, ...] = DEFAULT_DETECTORS
+    model_cache_dir: Path = Field(
+        description="where `sahaja model build` puts the encoder", default_factory=default_cache_dir
+    )
+    encoder_variant: EncoderVariant = Field(
+        default="auto", description="auto (fp16 on CUDA, fp32 on CPU), fp32, fp16 or int8"
+    )
+    provider: ProviderChoice = Field(default="auto", description="auto (CUDA only if a test run works), cuda or cpu")
+    max_length: int = Field(
+        description="encoder window in tokens; longer texts are windowed, never cut", default=256, ge=8, le=512
+    )
+    token_budget: int = Field(description="padded tokens per encoder run", default=16384, ge=256)
+    intra_op_threads: int = Field(description="ONNX Runtime threads; 0: one per core", default=0, ge=0)
+    thresholds_file: Path | None = Field(
+        default=None, description="JSON {detector: threshold}; default: the packaged file"
+    )
+    detectors: tuple[str, ...] = Field(default=DEFAULT_DETECTORS, description="JSON list of enabled detectors")
 
     # Drift
     drift_reference: Path | None = Field(default=None, description="reference profile folder")
-    drift_window_size: int = Field(default=2000, ge=50)
+    drift_window_size: int = Field(description="conversations per drift window", default=2000, ge=50)
     drift_window_seconds: int = Field(default=0, ge=0, description="0: windows by count only")
-    drift_alpha: float = Field(default=0.01, gt=0, lt=1)
+    drift_alpha: float = Field(
+        description="false-alarm rate per window, after correction across tests", default=0.01, gt=0, lt=1
+    )
 
     # HTTP
-    http_host: str = "0.0.0.0"  # noqa: S104 - a container's server listens on all interfaces
-    http_port: int = Field(default=8080, ge=0, le=65535)
-    api_token: SecretStr | None = None
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    http_host: str = Field(default="0.0.0.0", description="HTTP listen address")  # noqa: S104 - a container's server listens on all interfaces
+    http_port: int = Field(
+        description="HTTP port (/healthz, /readyz, /metrics, /v1/score)", default=8080, ge=0, le=65535
+    )
+    api_token: SecretStr | None = Field(default=None, description="bearer token required on /v1/* when set (secret)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR"
+    )
+    log_format: Literal["json", "text"] = Field(default="json", description="json (one object per line) or text")
 
     def detector_config(self) -> DetectorConfig:
         return DetectorConfig(
