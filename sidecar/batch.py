@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from detectors.schema import SourceRef, SourcedConversation
+from detectors.schema import SourcedConversation, SourceRef
 from sidecar.errors import InvalidMessage
 from sidecar.validate import LabelEvent, parse_conversation, parse_label_event, record_time
 
@@ -44,9 +44,7 @@ def offset_ranges(records: Sequence[Any]) -> dict[str, OffsetRanges]:
     return spans
 
 
-def split_batch(
-    records: Sequence[Any], *, labels_topic: str, max_bytes: int, max_messages: int
-) -> SplitBatch:
+def split_batch(records: Sequence[Any], *, labels_topic: str, max_bytes: int, max_messages: int) -> SplitBatch:
     """Validate every record of a batch (kafka-python ConsumerRecords or anything with the same fields)."""
     out = SplitBatch(ranges=offset_ranges(records))
     for rec in records:

@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lake", type=Path, dest="lake_path", help="lake folder (SAHAJA_LAKE_PATH)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="consume the input topic and score it (the production worker)").set_defaults(func=cmd_run)
+    sub.add_parser("run", help="consume the input topic and score it (the production worker)").set_defaults(
+        func=cmd_run
+    )
 
     p = sub.add_parser("score", help="score a JSONL file of conversations into Parquet")
     p.add_argument("input", type=Path)

@@ -46,7 +46,9 @@ def produce_samples(settings: Settings, limit: int | None) -> int:
         ids = {c["conversation_id"] for c in conversations}
         labels = [e for e in label_events(conversations) if e["conversation_id"] in ids]
         for event in labels:
-            producer.send(settings.labels_topic, key=event["conversation_id"].encode(), value=json.dumps(event).encode())
+            producer.send(
+                settings.labels_topic, key=event["conversation_id"].encode(), value=json.dumps(event).encode()
+            )
         producer.flush()
     finally:
         producer.close()
@@ -68,8 +70,16 @@ def run_demo(settings: Settings, limit: int | None = None) -> int:
     settings = settings.model_copy(update={"group_id": f"sahaja-demo-{uuid.uuid4().hex[:8]}", "http_port": 0})
     started = time.monotonic()
     with broker_for(settings) as live:
-        topics = [live.input_topic, live.labels_topic, live.scores_topic, live.dlq_topic, live.drift_topic,
-                  live.candidates_topic, live.reviews_topic, live.batches_topic]
+        topics = [
+            live.input_topic,
+            live.labels_topic,
+            live.scores_topic,
+            live.dlq_topic,
+            live.drift_topic,
+            live.candidates_topic,
+            live.reviews_topic,
+            live.batches_topic,
+        ]
         create_topics(live.kafka_bootstrap_servers or "", topics)
         expected = produce_samples(live, limit)
 

@@ -9,7 +9,16 @@ from typing import Any
 
 from sidecar.settings import Settings
 
-PACKAGES = ("sahaja", "onnxruntime-gpu", "onnxruntime", "kafka-python", "tokenizers", "polars", "fastapi", "scikit-learn")
+PACKAGES = (
+    "sahaja",
+    "onnxruntime-gpu",
+    "onnxruntime",
+    "kafka-python",
+    "tokenizers",
+    "polars",
+    "fastapi",
+    "scikit-learn",
+)
 
 
 def _version(name: str) -> str:

@@ -1,12 +1,12 @@
 """Errors of the worker, its sinks and its edges.
 
-    SahajaError
-    ├── ConfigError          settings that cannot work together
-    ├── BrokerError          the embedded broker could not start
-    ├── InvalidMessage       one input message failed validation (goes to the dead-letter topic)
-    └── SinkError            a sink could not make a batch durable (the batch is retried, not committed)
-        ├── LakeWriteError
-        └── TopicWriteError
+SahajaError
+├── ConfigError          settings that cannot work together
+├── BrokerError          the embedded broker could not start
+├── InvalidMessage       one input message failed validation (goes to the dead-letter topic)
+└── SinkError            a sink could not make a batch durable (the batch is retried, not committed)
+    ├── LakeWriteError
+    └── TopicWriteError
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from detectors.pipeline import ScoreOutcome
+from detectors.pipeline import ScoreOutcome, Scorer
 from sidecar.batch import SplitBatch
+from sidecar.lake import Lake
+from sidecar.settings import Settings
 
 TopicMessage = tuple[str, bytes, bytes]
 
@@ -18,3 +20,9 @@ class BatchExtension(Protocol):
     def on_batch(self, batch: SplitBatch, outcome: ScoreOutcome) -> list[TopicMessage]: ...
 
     def write_lake(self, batch: SplitBatch) -> None: ...
+
+
+def build_extensions(settings: Settings, lake: Lake, scorer: Scorer) -> list[BatchExtension]:
+    """Feedback candidates and drift windows, as configured."""
+    extensions: list[BatchExtension] = []
+    return extensions

@@ -51,8 +51,9 @@ def bearer_guard(settings: Settings):  # noqa: ANN201 - a FastAPI dependency
         scheme, _, token = (authorization or "").partition(" ")
         # Constant-time compare: the token must not leak through response timing.
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected):
-            raise HTTPException(status_code=401, detail="missing or wrong bearer token",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status_code=401, detail="missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
 
     return check
 
@@ -69,8 +70,9 @@ def create_app(settings: Settings, scorer: Scorer, metrics: Metrics, state: Work
     @app.get("/readyz")
     def readyz() -> Response:
         body = {"ready": state.ready, "models_loaded": state.models_loaded, "assigned": state.assigned}
-        return Response(status_code=200 if state.ready else 503, content=json.dumps(body),
-                        media_type="application/json")
+        return Response(
+            status_code=200 if state.ready else 503, content=json.dumps(body), media_type="application/json"
+        )
 
     @app.get("/metrics")
     def prometheus() -> Response:
@@ -84,7 +86,7 @@ def create_app(settings: Settings, scorer: Scorer, metrics: Metrics, state: Work
         try:
             body = ScoreRequest.model_validate_json(raw)
         except ValueError as exc:
-            raise HTTPException(status_code=422, detail=f"body must be {{\"conversations\": [...]}}: {exc}") from None
+            raise HTTPException(status_code=422, detail=f'body must be {{"conversations": [...]}}: {exc}') from None
         return await run_in_threadpool(_score_items, body.conversations, settings, scorer)
 
     return app
@@ -95,8 +97,14 @@ def _score_items(conversations: list[dict[str, Any]], settings: Settings, scorer
     for index, payload in enumerate(conversations):
         try:
             raw = json.dumps(payload, ensure_ascii=False).encode()
-            items.append(parse_conversation(raw, SourceRef(topic="api"), max_bytes=settings.max_message_bytes,
-                                            max_messages=settings.max_messages))
+            items.append(
+                parse_conversation(
+                    raw,
+                    SourceRef(topic="api"),
+                    max_bytes=settings.max_message_bytes,
+                    max_messages=settings.max_messages,
+                )
+            )
         except InvalidMessage as exc:
             errors.append(ItemError(index=index, reason=exc.reason, detail=exc.detail))
     outcome = scorer.score(items)

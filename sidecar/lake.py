@@ -146,9 +146,7 @@ class Lake:
             written.append(self._write_ranged(frame, folder, topic, partition, ranges[partition]))
         return written
 
-    def write_conversations(
-        self, items: Sequence[SourcedConversation], topic: str, ranges: OffsetRanges
-    ) -> list[Path]:
+    def write_conversations(self, items: Sequence[SourcedConversation], topic: str, ranges: OffsetRanges) -> list[Path]:
         groups: dict[tuple[date, int], list[dict[str, Any]]] = defaultdict(list)
         for item in items:
             groups[(item.event_time.date(), item.source.partition)].append(conversation_row(item))

@@ -14,9 +14,7 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.consumed = Counter("sahaja_messages_consumed", "Records read from the input topics", registry=r)
-        self.scored_messages = Counter(
-            "sahaja_messages_scored", "Valid conversations scored and committed", registry=r
-        )
+        self.scored_messages = Counter("sahaja_messages_scored", "Valid conversations scored and committed", registry=r)
         self.dead_lettered = Counter(
             "sahaja_messages_dead_lettered", "Records sent to the dead-letter topic", ["reason"], registry=r
         )

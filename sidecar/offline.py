@@ -10,7 +10,7 @@ from typing import TextIO
 import polars as pl
 
 from detectors.pipeline import Scorer
-from detectors.schema import ScoreRecord, SourceRef, SourcedConversation
+from detectors.schema import ScoreRecord, SourcedConversation, SourceRef
 from sidecar.errors import InvalidMessage
 from sidecar.lake import SCORE_SCHEMA, write_parquet_atomic
 from sidecar.settings import Settings

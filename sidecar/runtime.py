@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Iterator
 
 import uvicorn
 
 from detectors.pipeline import Scorer
-from sidecar.extensions import BatchExtension
+from sidecar.extensions import build_extensions
 from sidecar.http import create_app
 from sidecar.kafka_clients import build_consumer, build_producer
 from sidecar.lake import Lake
@@ -79,12 +78,6 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def build_extensions(settings: Settings, lake: Lake, scorer: Scorer) -> list[BatchExtension]:
-    """Feedback candidates and drift windows, when their packages are present and configured."""
-    extensions: list[BatchExtension] = []
-    return extensions
-
-
 def run_worker(
     settings: Settings,
     stop: threading.Event | None = None,
@@ -103,7 +96,13 @@ def run_worker(
     consumer = build_consumer(settings, topics)
     producer = build_producer(settings)
     worker = Worker(
-        settings, scorer, consumer, LakeSink(lake, settings), TopicSink(producer, settings), metrics, state,
+        settings,
+        scorer,
+        consumer,
+        LakeSink(lake, settings),
+        TopicSink(producer, settings),
+        metrics,
+        state,
         build_extensions(settings, lake, scorer),
     )
     try:

@@ -47,10 +47,14 @@ class TopicSink:
         self.producer = producer
         self.settings = settings
 
-    def send(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None) -> Any:
+    def send(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]] | None = None
+    ) -> Any:
         return self.producer.send(topic, key=key, value=value, headers=headers or [])
 
-    def write(self, records: Sequence[ScoreRecord], dead: Sequence[DeadLetter], extra: Sequence[tuple[str, bytes, bytes]] = ()) -> None:
+    def write(
+        self, records: Sequence[ScoreRecord], dead: Sequence[DeadLetter], extra: Sequence[tuple[str, bytes, bytes]] = ()
+    ) -> None:
         futures = []
         try:
             for d in dead:
@@ -83,5 +87,6 @@ class LakeSink:
         if self.settings.store_conversations and batch.conversations:
             self.lake.write_conversations(batch.conversations, topic, ranges)
         if batch.labels:
-            self.lake.write_labels(batch.labels, self.settings.labels_topic, batch.ranges.get(self.settings.labels_topic, {}))
-
+            self.lake.write_labels(
+                batch.labels, self.settings.labels_topic, batch.ranges.get(self.settings.labels_topic, {})
+            )

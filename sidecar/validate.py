@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from detectors.schema import Conversation, SourceRef, SourcedConversation
+from detectors.schema import Conversation, SourcedConversation, SourceRef
 from sidecar.errors import InvalidMessage
 
 REASONS = ("oversize", "bad_utf8", "bad_json", "not_an_object", "schema", "too_many_messages")

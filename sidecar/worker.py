@@ -192,6 +192,11 @@ class Worker:
         if rss > limit:
             gc.collect()
             self._batch_limit = max(1, self._batch_limit // 2)
-            log.warning("resident memory %d MiB over the limit %d MiB: batch size now %d", rss >> 20, limit >> 20, self._batch_limit)
+            log.warning(
+                "resident memory %d MiB over the limit %d MiB: batch size now %d",
+                rss >> 20,
+                limit >> 20,
+                self._batch_limit,
+            )
         elif self._batch_limit < self.settings.batch_max_size and rss < limit * 0.8:
             self._batch_limit = min(self.settings.batch_max_size, self._batch_limit * 2)
