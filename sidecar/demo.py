@@ -89,7 +89,7 @@ def run_demo(settings: Settings, limit: int | None = None) -> int:
         state = run_worker(live, until=done)
     lake = Lake(live.lake_path)
     print(f"scored {state.committed_messages} messages in {time.monotonic() - started:.1f}s")
-    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_type=True):
+    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
         print(summarise(lake))
     print(f"lake: {lake.root.resolve()}")
     print(f"dashboard: sahaja --lake {lake.root} dashboard")
