@@ -20,6 +20,9 @@ The dashboard's three calls:
     lake.export(out_dir, since=None, until=None, split_eval=None, seed=0) -> Manifest
         raises NothingToExportError / OutputExistsError and leaves nothing behind
 
+Also: `lake.get(candidate_id) -> (Candidate, CandidateState)`, `lake.sync_from_scores(rescorer)`
+(candidates from the lake's score tables: a backfill), `verify_batch(folder) -> Manifest`.
+
 The fold's rules are in `feedback.reviews`; the batch layout in `feedback.export`; the error tree
 in `feedback.errors`.
 """
@@ -42,6 +45,7 @@ from feedback.errors import (
 from feedback.export import export_batch, write_batch
 from feedback.factory import CANDIDATE_DETECTORS, build_candidates
 from feedback.lake import CANDIDATE_FRAME_SCHEMA, FeedbackLake
+from feedback.lake_source import candidates_from_lake
 from feedback.manifest import Manifest, Publisher, announcement, verify_batch
 from feedback.messages import (
     BATCHES_TOPIC,
@@ -89,6 +93,7 @@ __all__ = [
     "announcement",
     "build_candidates",
     "candidate_from_value",
+    "candidates_from_lake",
     "candidate_message",
     "dedupe",
     "default_scrubber",

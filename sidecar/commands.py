@@ -1,0 +1,127 @@
+"""The `sahaja` subcommands that compose packages: each takes parsed args and the one Settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from sidecar.settings import Settings
+
+
+class KafkaPublisher:
+    """`feedback.Publisher` over a producer, for announcing batches and review events."""
+
+    def __init__(self, settings: Settings) -> None:
+        from sidecar.kafka_clients import build_producer
+
+        self.producer = build_producer(settings)
+
+    def send(self, topic: str, key: bytes, value: bytes) -> None:
+        self.producer.send(topic, key=key, value=value).get(timeout=30)
+
+    def close(self) -> None:
+        self.producer.close(timeout=10)
+
+
+def _publisher(settings: Settings) -> KafkaPublisher | None:
+    return KafkaPublisher(settings) if settings.kafka_bootstrap_servers else None
+
+
+def cmd_model_build(args: argparse.Namespace, settings: Settings) -> int:
+    from detectors.encoder import build_encoder
+
+    manifest = build_encoder(settings.detector_config(), force=args.force)
+    print(manifest.model_dump_json(indent=2) if hasattr(manifest, "model_dump_json") else manifest)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from detectors.training.cli import train_all
+
+    results = train_all(settings.detector_config(), only=args.only)
+    print(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from detectors.evaluation.cli import evaluate_file
+
+    report = evaluate_file(args.dataset, settings.detector_config(), dataset=args.dataset_name)
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
+    from detectors.drift.cli import reference_main, test_main
+
+    config = settings.detector_config()
+    if args.drift_command == "reference":
+        return reference_main(args, config=config)
+    return test_main(args, config=config)
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from feedback import export_main
+
+    publisher = _publisher(settings)
+    try:
+        return export_main(args.rest, lake=settings.lake_path, publisher=publisher, batches_topic=settings.batches_topic)
+    finally:
+        if publisher:
+            publisher.close()
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    from feedback import review_main
+
+    publisher = _publisher(settings)
+    rescorer = None
+    if args.rest[:1] == ["sync"]:
+        from detectors.pipeline import Scorer
+        from feedback import scorer_rescorer
+
+        rescorer = scorer_rescorer(Scorer.from_config(settings.detector_config()))
+    try:
+        return review_main(args.rest, lake=settings.lake_path, publisher=publisher, rescorer=rescorer,
+                           reviews_topic=settings.reviews_topic, candidates_topic=settings.candidates_topic)
+    finally:
+        if publisher:
+            publisher.close()
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.launch import main as launch
+
+    return launch(settings.lake_path, port=args.port, host=args.host)
+
+
+BENCHMARKS = {
+    "encoder": "benchmarks.encoder",
+    "pipeline": "benchmarks.pipeline",
+    "drift": "benchmarks.drift",
+    "dashboard": "benchmarks.dashboard",
+    "soak": "benchmarks.soak",
+}
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    import importlib
+
+    module = importlib.import_module(BENCHMARKS[args.which])
+    return int(module.main(args.rest))
+
+
+def passthrough(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help="arguments of the subcommand (see its --help)")
+
+
+def print_error(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+def parse_only(values: Sequence[str] | None) -> Any:
+    return tuple(values) if values else None
