@@ -147,7 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if hasattr(args, "rest"):
+        # Passthrough commands own their options (argparse's REMAINDER misses a leading `--flag`).
+        args.rest = unknown + args.rest
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         settings = _settings({"lake_path": args.lake_path})
     except ValidationError as exc:
