@@ -135,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_review)
 
     p = sub.add_parser("dashboard", help="the Streamlit reviewer dashboard on the lake")
-    p.add_argument("--port", type=int, default=8501)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=None, help="default: STREAMLIT_SERVER_PORT or 8501")
+    p.add_argument("--host", default=None, help="default: STREAMLIT_SERVER_ADDRESS or 127.0.0.1")
     p.set_defaults(func=commands.cmd_dashboard)
 
     p = sub.add_parser("bench", help="benchmarks; results go to benchmarks/results/")

@@ -1,0 +1,146 @@
+"""`sahaja bench pipeline`: conversations/s from the broker through scoring into the lake, against the
+encoder alone on the same texts, in one run.
+
+(b) the Encoder embedding exactly the texts the enabled detectors ask for, batch by batch (the
+    floor of the pipeline's work: every conversation must be embedded once);
+(e) the whole worker: embedded broker -> poll -> validate -> Scorer (encoder + heads) -> lake
+    (fsynced Parquet) + scores topic (acks=all) -> commit, timed from the first produced record to
+    the last commit, group join excluded.
+Target (issue 4): (e) >= 0.8 x (b). Results go to benchmarks/results/pipeline.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.hardware import machine_info
+from detectors.base import Batch
+from detectors.pipeline import Scorer
+from detectors.schema import Conversation, SourcedConversation
+from sidecar.broker import EmbeddedBroker, create_topics
+from sidecar.kafka_clients import build_producer
+from sidecar.demo_data import load_demo_conversations
+from sidecar.runtime import run_worker
+from sidecar.settings import Settings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def encoder_only(scorer: Scorer, items: list[SourcedConversation], batch_size: int) -> float:
+    """Seconds to embed, batch by batch, the texts the detectors request (what the pipeline must embed)."""
+    scorer.warm_up()
+    encoder = scorer._encoder  # noqa: SLF001 - the benchmark measures the scorer's own encoder
+    assert encoder is not None
+    started = time.perf_counter()
+    for start in range(0, len(items), batch_size):
+        batch = Batch(items=items[start : start + batch_size], scored_at=None)  # type: ignore[arg-type]
+        wanted: dict[str, None] = {}
+        for det in scorer.detectors:
+            wanted.update(dict.fromkeys(det.texts(batch)))
+        if wanted:
+            encoder.embed(list(wanted))
+    return time.perf_counter() - started
+
+
+def produce(settings: Settings, payloads: list[bytes]) -> None:
+    producer = build_producer(settings)
+    for value in payloads:
+        producer.send(settings.input_topic, value=value)
+    producer.flush()
+    producer.close()
+
+
+def pipeline(settings: Settings, payloads: list[bytes]) -> float:
+    """Seconds from the first produced record to the commit of the last one, after the group is joined."""
+    marks: dict[str, float] = {}
+
+    def until(state: Any) -> bool:
+        if state.assigned and "start" not in marks:
+            marks["start"] = time.perf_counter()
+            threading.Thread(target=produce, args=(settings, payloads), daemon=True).start()
+        if state.committed_messages >= len(payloads):
+            marks["end"] = time.perf_counter()
+            return True
+        return False
+
+    run_worker(settings, until=until)
+    return marks["end"] - marks["start"]
+
+
+def run(n: int, batch_size: int, detectors: Sequence[str] | None) -> dict[str, Any]:
+    conversations = load_demo_conversations()[:n]
+    payloads = [json.dumps(c).encode() for c in conversations]
+    items = [SourcedConversation(conversation=Conversation.model_validate(c)) for c in conversations]
+    base = Settings()
+    if detectors:
+        base = base.model_copy(update={"detectors": tuple(detectors)})
+    scorer = Scorer.from_config(base.detector_config())
+    t_encoder = encoder_only(scorer, items, batch_size)
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as lake:
+        settings = base.model_copy(update={
+            "kafka_bootstrap_servers": broker.bootstrap, "lake_path": Path(lake), "http_port": 0,
+            "batch_max_size": batch_size, "batch_max_wait_ms": 200, "group_id": "bench",
+            "session_timeout_ms": 6000, "heartbeat_interval_ms": 500, "max_poll_interval_ms": 60000,
+        })
+        create_topics(broker.bootstrap, [settings.input_topic, settings.scores_topic, settings.dlq_topic,
+                                         settings.candidates_topic, settings.labels_topic])
+        t_pipeline = pipeline(settings, payloads)
+    enc_rate, pipe_rate = n / t_encoder, n / t_pipeline
+    return {
+        "benchmark": "pipeline",
+        "machine": machine_info(cores_used=0),
+        "conversations": n,
+        "batch_size": batch_size,
+        "detectors": list(scorer.names),
+        "provider": scorer.provider,
+        "encoder_only": {"seconds": round(t_encoder, 3), "conversations_per_s": round(enc_rate, 1)},
+        "pipeline": {"seconds": round(t_pipeline, 3), "conversations_per_s": round(pipe_rate, 1)},
+        "ratio_pipeline_over_encoder": round(pipe_rate / enc_rate, 3),
+        "target": ">= 0.8",
+        "met": pipe_rate / enc_rate >= 0.8,
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    return "\n".join([
+        "# Pipeline benchmark: broker -> scoring -> lake, against the encoder alone",
+        "",
+        f"Date {m['date_utc']}, {m['cpu'].get('model', '?')}, {m['cpu'].get('logical_cpus', '?')} logical CPUs, "
+        f"ONNX Runtime {m['onnxruntime']}, provider {result['provider']}.",
+        f"{result['conversations']} demo conversations, batches of {result['batch_size']}, "
+        f"detectors {', '.join(result['detectors'])}.",
+        "",
+        "| path | seconds | conversations/s |",
+        "|---|---:|---:|",
+        f"| (b) encoder alone, same texts | {result['encoder_only']['seconds']} | "
+        f"{result['encoder_only']['conversations_per_s']} |",
+        f"| (e) whole pipeline (broker, validate, score, lake, topics, commit) | {result['pipeline']['seconds']} | "
+        f"{result['pipeline']['conversations_per_s']} |",
+        "",
+        f"Ratio (e)/(b): **{result['ratio_pipeline_over_encoder']}** (target {result['target']}: "
+        f"{'met' if result['met'] else 'not met'}).",
+        "",
+    ])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sahaja bench pipeline", description=__doc__)
+    parser.add_argument("--n", type=int, default=2000, help="conversations (from the shipped demo data)")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--detector", action="append", help="only these detectors (default: settings)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    result = run(args.n, args.batch_size, args.detector)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "pipeline.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (args.out / "pipeline.md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
