@@ -25,7 +25,7 @@ from detectors.thresholds import load_thresholds
 log = logging.getLogger(__name__)
 
 # Modules whose import registers detectors. Optional ones may be absent in a partial install.
-DETECTOR_MODULES: tuple[str, ...] = ("detectors.baseline", "detectors.heads")
+DETECTOR_MODULES: tuple[str, ...] = ("detectors.baseline", "detectors.heads", "detectors.drift")
 
 
 class EmbeddingBackend(Protocol):

@@ -8,12 +8,13 @@ batch may produce its candidates again: the candidate store merges rows by candi
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 from detectors.pipeline import ScoreOutcome, Scorer
 from feedback import Candidate, FeedbackLake, build_candidates, candidate_message, scorer_rescorer
 from sidecar.batch import SplitBatch
 from sidecar.lake import Lake
+from sidecar.metrics import Metrics
 from sidecar.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,58 @@ class FeedbackExtension:
             self.store.add_candidates(self._pending)
 
 
-def build_extensions(settings: Settings, lake: Lake, scorer: Scorer) -> list[BatchExtension]:
+class DriftExtension:
+    """Tumbling drift windows over the batch's own embeddings; events to `sahaja.drift` and the lake.
+
+    Window state lives in memory: after a restart the open window starts again, so a replayed
+    stretch can be tested twice (events are keyed by window id). It fails open: a drift error is
+    logged and counted, and scoring goes on.
+    """
+
+    def __init__(self, settings: Settings, lake: Lake, metrics: Metrics) -> None:
+        from detectors.drift import DriftMonitor, ReferenceProfile
+
+        assert settings.drift_reference is not None
+        self.topic = settings.drift_topic
+        self.lake = lake
+        self.metrics = metrics
+        self.monitor = DriftMonitor(
+            ReferenceProfile.load(settings.drift_reference),
+            window_size=settings.drift_window_size,
+            window_seconds=settings.drift_window_seconds,
+            alpha=settings.drift_alpha,
+        )
+        self._events: list[Any] = []
+
+    def on_batch(self, batch: SplitBatch, outcome: ScoreOutcome) -> list[TopicMessage]:
+        from detectors.drift import DriftError, drift_texts
+
+        self._events = []
+        if not batch.conversations or outcome.embeddings is None:
+            return []
+        try:
+            vectors = outcome.embeddings.get(drift_texts(batch.conversations))
+            self._events = self.monitor.observe_items(batch.conversations, vectors, outcome.records)
+        except (DriftError, KeyError) as exc:
+            log.error("drift monitor skipped a batch: %s", exc)
+            self.metrics.detector_errors.labels(detector="drift_monitor").inc()
+            return []
+        for event in self._events:
+            if event.drifted:
+                self.metrics.drift_alarms.labels(test=event.test.split(":")[0]).inc()
+        return [(self.topic, event.window_id.encode(), event.model_dump_json().encode()) for event in self._events]
+
+    def write_lake(self, batch: SplitBatch) -> None:
+        if not self._events:
+            return
+        first = self._events[0]
+        name = f"window-{first.window_id}-{first.comparison}".replace("/", "_").replace(":", "_")
+        self.lake.write_rows("drift", [e.model_dump() for e in self._events], first.window_end.date(), name)
+
+
+def build_extensions(settings: Settings, lake: Lake, scorer: Scorer, metrics: Metrics) -> list[BatchExtension]:
     """Feedback candidates always; drift windows when a reference profile is configured."""
     extensions: list[BatchExtension] = [FeedbackExtension(settings, lake, scorer)]
+    if settings.drift_reference is not None:
+        extensions.append(DriftExtension(settings, lake, metrics))
     return extensions

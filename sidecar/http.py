@@ -69,7 +69,12 @@ def create_app(settings: Settings, scorer: Scorer, metrics: Metrics, state: Work
 
     @app.get("/readyz")
     def readyz() -> Response:
-        body = {"ready": state.ready, "models_loaded": state.models_loaded, "assigned": state.assigned}
+        body = {
+            "ready": state.ready,
+            "models_loaded": state.models_loaded,
+            "assigned": state.assigned,
+            "connected": state.connected,
+        }
         return Response(
             status_code=200 if state.ready else 503, content=json.dumps(body), media_type="application/json"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kafka import KafkaConsumer, KafkaProducer
 
 from sidecar.settings import Settings
@@ -37,3 +39,18 @@ def build_producer(settings: Settings) -> KafkaProducer:
         client_id=f"sahaja-{settings.group_id}-producer",
         **settings.kafka_client_options(),  # type: ignore[arg-type]
     )
+
+
+def broker_connected(client: Any) -> bool:
+    """True while a kafka-python client holds a live connection to at least one known broker.
+
+    Readiness needs it and kafka-python has no public call for it (`bootstrap_connected()` only
+    covers the first connection), so this thin wrapper is the one place that looks inside the client.
+    A client whose internals differ counts as connected: readiness then falls back to assignment.
+    """
+    net = getattr(client, "_client", None)
+    cluster = getattr(net, "cluster", None)
+    if net is None or cluster is None or not callable(getattr(net, "connected", None)):
+        return True
+    node_ids = [getattr(b, "node_id", getattr(b, "nodeId", None)) for b in cluster.brokers()]
+    return any(net.connected(node_id) for node_id in node_ids if node_id is not None)

@@ -65,6 +65,17 @@ LABEL_SCHEMA: dict[str, Any] = {
     "source_offset": pl.Int64,
 }
 
+DETECTOR_ERROR_SCHEMA: dict[str, Any] = {
+    "detector": pl.String,
+    "error": pl.String,
+    "n_items": pl.Int32,
+    "source_topic": pl.String,
+    "source_partition": pl.Int32,
+    "first_offset": pl.Int64,
+    "last_offset": pl.Int64,
+    "failed_at": pl.Datetime("us", "UTC"),
+}
+
 _FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
 
 OffsetRanges = dict[int, tuple[int, int]]
@@ -168,6 +179,21 @@ class Lake:
             frame = pl.DataFrame(rows, schema=LABEL_SCHEMA)
             folder = self.table("labels") / f"date={day.isoformat()}"
             written.append(self._write_ranged(frame, folder, topic, partition, ranges[partition]))
+        return written
+
+    def write_detector_errors(self, failures: Sequence[Any], topic: str, ranges: OffsetRanges) -> list[Path]:
+        """Which offsets lack a detector's scores because it failed open (one row per detector and
+        source partition). Not date-partitioned, so that a replayed batch overwrites its own file."""
+        failed_at = datetime.now(UTC)
+        written = []
+        for partition, (first, last) in sorted(ranges.items()):
+            rows = [
+                {"detector": f.detector, "error": f.error, "n_items": f.n_items, "source_topic": topic,
+                 "source_partition": partition, "first_offset": first, "last_offset": last, "failed_at": failed_at}
+                for f in failures
+            ]
+            frame = pl.DataFrame(rows, schema=DETECTOR_ERROR_SCHEMA)
+            written.append(self._write_ranged(frame, self.table("detector_errors"), topic, partition, (first, last)))
         return written
 
     def write_rows(self, table: str, rows: Iterable[dict[str, Any]], day: date, name: str) -> Path:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from detectors.pipeline import Scorer
+from sidecar.broker import create_topics
 from sidecar.extensions import build_extensions
 from sidecar.http import create_app
 from sidecar.kafka_clients import build_consumer, build_producer
@@ -78,6 +79,21 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def output_topics(settings: Settings) -> list[str]:
+    topics = [settings.scores_topic, settings.dlq_topic, settings.candidates_topic]
+    return topics + ([settings.drift_topic] if settings.drift_reference else [])
+
+
+def ensure_output_topics(settings: Settings) -> None:
+    """Create missing output topics; where the cluster forbids it, say so and let the platform do it."""
+    if not settings.create_topics:
+        return
+    try:
+        create_topics(settings.kafka_bootstrap_servers or "", output_topics(settings))
+    except Exception as exc:  # noqa: BLE001 - a missing permission must not stop an observer
+        log.warning("could not create output topics %s: %s", output_topics(settings), type(exc).__name__)
+
+
 def run_worker(
     settings: Settings,
     stop: threading.Event | None = None,
@@ -93,6 +109,7 @@ def run_worker(
     topics = [settings.input_topic] + ([settings.labels_topic] if settings.labels_topic else [])
     http = HttpServer(create_app(settings, scorer, metrics, state), settings.http_host, settings.http_port).start()
     log.info("HTTP on %s:%d; consuming %s as group %s", settings.http_host, http.port, topics, settings.group_id)
+    ensure_output_topics(settings)
     consumer = build_consumer(settings, topics)
     producer = build_producer(settings)
     worker = Worker(
@@ -103,7 +120,7 @@ def run_worker(
         TopicSink(producer, settings),
         metrics,
         state,
-        build_extensions(settings, lake, scorer),
+        build_extensions(settings, lake, scorer, metrics),
     )
     try:
         with stop_on_signals(stop):

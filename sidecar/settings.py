@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     batches_topic: str = Field(
         default="sahaja.feedback-batches", description="announcements of exported feedback batches"
     )
+    create_topics: bool = Field(
+        default=True,
+        description="create missing output topics at start (a producer would otherwise stall on each unknown one)",
+    )
     group_id: str = Field(default="sahaja", description="consumer group; replicas share partitions")
     auto_offset_reset: Literal["earliest", "latest"] = Field(default="earliest", description="where a new group starts")
     session_timeout_ms: int = Field(description="group session timeout", default=30000, ge=1000)
@@ -110,8 +114,9 @@ class Settings(BaseSettings):
     drift_reference: Path | None = Field(default=None, description="reference profile folder")
     drift_window_size: int = Field(description="conversations per drift window", default=2000, ge=50)
     drift_window_seconds: int = Field(default=0, ge=0, description="0: windows by count only")
-    drift_alpha: float = Field(
-        description="false-alarm rate per window, after correction across tests", default=0.01, gt=0, lt=1
+    drift_alpha: float | None = Field(
+        default=None, gt=0, lt=1,
+        description="false-alarm rate per window after correction; unset: the reference's calibrated level",
     )
 
     # HTTP
@@ -135,7 +140,9 @@ class Settings(BaseSettings):
             intra_op_threads=self.intra_op_threads,
             thresholds_file=self.thresholds_file,
             drift_reference=self.drift_reference,
-            enabled=self.detectors,
+            # A configured reference turns on the per-conversation `drift` novelty head, whose
+            # embeddings the drift windows reuse.
+            enabled=self.detectors + (("drift",) if self.drift_reference and "drift" not in self.detectors else ()),
         )
 
     def kafka_client_options(self) -> dict[str, object]:

@@ -79,11 +79,13 @@ class LakeSink:
         self.lake = lake
         self.settings = settings
 
-    def write(self, batch: SplitBatch, records: Sequence[ScoreRecord]) -> None:
+    def write(self, batch: SplitBatch, records: Sequence[ScoreRecord], failures: Sequence[Any] = ()) -> None:
         topic = self.settings.input_topic
         ranges = batch.ranges.get(topic, {})
         if records:
             self.lake.write_scores(records, topic, ranges)
+        if failures and batch.conversations:
+            self.lake.write_detector_errors(failures, topic, ranges)
         if self.settings.store_conversations and batch.conversations:
             self.lake.write_conversations(batch.conversations, topic, ranges)
         if batch.labels:

@@ -7,6 +7,7 @@ is one of a small fixed set (it labels the dead-letter metric, so it must not ca
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,17 @@ from detectors.schema import Conversation, SourcedConversation, SourceRef
 from sidecar.errors import InvalidMessage
 
 REASONS = ("oversize", "bad_utf8", "bad_json", "not_an_object", "schema", "too_many_messages")
+
+# A \uD800-\uDBFF escape not followed by a low one, or a \uDC00-\uDFFF escape not preceded by a high one.
+# JSON allows them, but the string they make cannot be encoded as UTF-8, so every sink would fail on it.
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+# Deeper JSON is refused: it is never a real conversation, and re-encoding it later (lake, topics)
+# could hit Python's recursion limit in a sink, where it would fail the batch again and again.
+MAX_JSON_DEPTH = 64
 
 
 class LabelEvent(BaseModel):
@@ -43,9 +55,39 @@ def _decode(value: bytes | None, max_bytes: int) -> Any:
         raise InvalidMessage("bad_json", "JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise InvalidMessage("bad_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError:
+        # Python refuses integers of more than 4300 digits (a denial-of-service guard): not our JSON.
+        raise InvalidMessage("bad_json", "a number too long to parse") from None
+    if _LONE_SURROGATE.search(text) and _has_lone_surrogate(payload):
+        raise InvalidMessage("bad_utf8", "a \\u escape makes a lone UTF-16 surrogate, which UTF-8 cannot encode")
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _depth_exceeds(payload, MAX_JSON_DEPTH):
+        raise InvalidMessage("bad_json", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(payload, dict):
         raise InvalidMessage("not_an_object", f"top-level JSON is {type(payload).__name__}, not an object")
     return payload
+
+
+def _depth_exceeds(payload: Any, limit: int) -> bool:
+    """Iterative, so that the check itself cannot recurse too deeply."""
+    stack = [(payload, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return False
+
+
+def _has_lone_surrogate(payload: Any) -> bool:
+    """Confirms the regex (which a literal backslash can fool) by encoding what was parsed."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):  # not encodable for another reason; the schema check decides
+        return False
+    return False
 
 
 def _schema_detail(exc: ValidationError) -> str:

@@ -20,10 +20,11 @@ from typing import Any
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from detectors.pipeline import Scorer
+from detectors.pipeline import ScoreOutcome, Scorer
 from sidecar.batch import SplitBatch, split_batch
 from sidecar.errors import SinkError
 from sidecar.extensions import BatchExtension
+from sidecar.kafka_clients import broker_connected
 from sidecar.metrics import Metrics
 from sidecar.settings import Settings
 from sidecar.sinks import LakeSink, TopicSink
@@ -37,6 +38,7 @@ class WorkerState:
 
     models_loaded: bool = False
     assigned: bool = False
+    connected: bool = True  # False while no broker connection is up (an outage): not ready, still alive
     stopping: bool = False
     last_loop: float = field(default_factory=time.monotonic)
     batches: int = 0
@@ -45,7 +47,7 @@ class WorkerState:
 
     @property
     def ready(self) -> bool:
-        return self.models_loaded and self.assigned and not self.stopping
+        return self.models_loaded and self.assigned and self.connected and not self.stopping
 
     def alive(self, stall_s: float) -> bool:
         return time.monotonic() - self.last_loop < stall_s
@@ -82,6 +84,7 @@ class Worker:
         self.state = state or WorkerState()
         self.extensions = extensions or []
         self._batch_limit = settings.batch_max_size
+        self._poll_failures = 0
 
     def run(self, stop: threading.Event, until: Callable[[WorkerState], bool] | None = None) -> None:
         self.scorer.warm_up()
@@ -93,8 +96,9 @@ class Worker:
         while not stop.is_set():
             self.state.last_loop = time.monotonic()
             timeout_s = wait_s if not pending else max(0.0, first_at + wait_s - time.monotonic())
-            polled = self.consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=self._batch_limit - len(pending))
+            polled = self._poll(timeout_s, self._batch_limit - len(pending), stop)
             self.state.assigned = bool(self.consumer.assignment())
+            self.metrics.ready.set(1.0 if self.state.ready else 0.0)
             self.state.idle_polls = 0 if any(polled.values()) else self.state.idle_polls + 1
             for records in polled.values():
                 if records and not pending:
@@ -110,6 +114,22 @@ class Worker:
             self.process(pending, stop)
         self.state.stopping = True
 
+    def _poll(self, timeout_s: float, max_records: int, stop: threading.Event) -> dict[Any, list[Any]]:
+        """A poll that survives the broker going away. kafka-python can raise a connection error out
+        of `poll` (a reset during the handshake); crashing would only restart into the same outage."""
+        try:
+            polled = self.consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        except KafkaError as exc:
+            self.state.connected = False
+            self._poll_failures += 1
+            delay = min(0.1 * 2 ** min(self._poll_failures, 10), self.settings.reconnect_backoff_max_ms / 1000)
+            log.warning("poll failed (%s); polling again in %.1fs", type(exc).__name__, delay)
+            stop.wait(delay)
+            return {}
+        self._poll_failures = 0
+        self.state.connected = broker_connected(self.consumer)
+        return polled
+
     def process(self, records: list[Any], stop: threading.Event) -> None:
         """Score one batch and commit it; on a failed commit the batch is simply read again."""
         started = time.monotonic()
@@ -123,10 +143,12 @@ class Worker:
         outcome = self.scorer.score(batch.conversations)
         for failure in outcome.failures:
             self.metrics.detector_errors.labels(detector=failure.detector).inc()
+        # The scorer may have moved from a failed GPU to the CPU during this batch: say so.
+        self.metrics.set_provider(self.scorer.provider)
         extra_messages = []
         for ext in self.extensions:
             extra_messages.extend(ext.on_batch(batch, outcome))
-        if not self._make_durable(batch, outcome.records, extra_messages, stop):
+        if not self._make_durable(batch, outcome, extra_messages, stop):
             return
         try:
             self.consumer.commit(
@@ -138,14 +160,16 @@ class Worker:
             return
         self._count(batch, outcome.records, started)
 
-    def _make_durable(self, batch: SplitBatch, records: list[Any], extra: list[Any], stop: threading.Event) -> bool:
+    def _make_durable(self, batch: SplitBatch, outcome: ScoreOutcome, extra: list[Any], stop: threading.Event) -> bool:
         backoff = self.settings.sink_retry_backoff_ms / 1000
+        records = outcome.records
         while True:
             try:
-                self.lake_sink.write(batch, records)
+                self.lake_sink.write(batch, records, outcome.failures)
                 for ext in self.extensions:
                     ext.write_lake(batch)
                 self.topic_sink.write(records, batch.dead, extra)
+                self.state.connected = True
                 self.metrics.paused.set(0)
                 return True
             except SinkError as exc:
@@ -158,6 +182,9 @@ class Worker:
                 if stop.wait(backoff):
                     return False
                 self.state.last_loop = time.monotonic()
+                # A topic write that failed is itself news of the broker: not ready until one succeeds.
+                self.state.connected = sink != "topics" and broker_connected(self.consumer)
+                self.metrics.ready.set(1.0 if self.state.ready else 0.0)
                 backoff = min(backoff * 2, self.settings.sink_retry_backoff_max_ms / 1000)
 
     def _count(self, batch: SplitBatch, records: list[Any], started: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import tempfile
 import sys
 import time
 
@@ -22,8 +23,10 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         env = settings_env(self.settings)
+        # A file, not a pipe: nobody reads the pipe while the test runs, and a full pipe blocks the worker.
+        self.log = tempfile.NamedTemporaryFile(prefix="sahaja-worker-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen([sys.executable, "-m", "sidecar.cli", "run"], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
         return self
 
     def url(self, path: str) -> str:
@@ -52,6 +55,7 @@ class WorkerProcess:
         return self.proc.wait(timeout=timeout_s)
 
     def stderr(self) -> str:
-        if self.proc is None or self.proc.poll() is None or self.proc.stderr is None:
+        if self.proc is None:
             return ""
-        return self.proc.stderr.read().decode(errors="replace")[-3000:]
+        with open(self.log.name, "rb") as fh:
+            return fh.read().decode(errors="replace")[-3000:]

@@ -1,0 +1,196 @@
+"""`sahaja drift reference` and `sahaja drift test`: build a reference once; audit a window offline.
+
+The entry point wires these into its parser (`add_reference_arguments`, `add_test_arguments`) and
+calls `reference_main(args)` / `test_main(args)`. Exit codes: 0 when the command ran (whatever
+the verdict: a drifted window is a finding, not a failure), 2 for bad input, with the fix printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from detectors.config import DetectorConfig
+from detectors.drift.build import DEFAULT_CLUSTERS, DEFAULT_MIN_WINDOW, DEFAULT_SAMPLE, build_reference
+from detectors.drift.calibrate import calibrate
+from detectors.drift.errors import DriftError
+from detectors.drift.events import OVERALL, DriftEvent
+from detectors.drift.reference import ReferenceProfile
+from detectors.drift.sources import load_source, read_jsonl
+from detectors.drift.text import drift_text, last_content, prompt_length, reply_length
+from detectors.drift.window import WindowData, evaluate_window
+from detectors.errors import SahajaDetectorError
+from detectors.schema import Conversation, ScoreRecord, SourcedConversation
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+
+def add_reference_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="source", type=Path, required=True, help="lake folder or JSONL file")
+    parser.add_argument("--out", type=Path, required=True, help="reference folder to write")
+    parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="conversations kept (uniform sample)")
+    parser.add_argument("--clusters", type=int, default=DEFAULT_CLUSTERS)
+    parser.add_argument("--window-size", type=int, default=2000, help="window size the level is calibrated for")
+    parser.add_argument("--min-window", type=int, default=DEFAULT_MIN_WINDOW)
+    parser.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate per window")
+    parser.add_argument("--calibration-splits", type=int, default=100)
+    parser.add_argument("--no-scores", action="store_true", help="skip detector score distributions")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def add_test_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reference", type=Path, required=True)
+    parser.add_argument("--window", type=Path, required=True, help="JSONL file of conversations")
+    parser.add_argument("--json", action="store_true", help="print the events as JSON")
+    parser.add_argument("--no-scores", action="store_true", help="skip the detector behaviour tests")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _encoder(config: DetectorConfig) -> object:
+    from detectors.encoder import Encoder
+
+    return Encoder.from_config(config)
+
+
+def _manifest_hash(encoder: object | None) -> str | None:
+    """The encoder's content hash, so a reference records which model made its embeddings."""
+    manifest = getattr(encoder, "manifest", None)
+    return manifest.content_hash() if manifest is not None else None
+
+
+def _score(
+    conversations: list[Conversation], config: DetectorConfig, encoder: Any, only: set[str] | None = None
+) -> list[ScoreRecord]:
+    """Records of the enabled detectors, or of `only` (the reference's), sharing the encoder already loaded.
+
+    `drift` is left out: its novelty scores are not behaviour. A detector the reference has but this
+    install does not register is skipped, so its behaviour tests do not run.
+    """
+    from detectors.base import registered
+    from detectors.pipeline import Scorer, load_detector_modules
+
+    load_detector_modules()
+    wanted = config.enabled if only is None else tuple(sorted(only & set(registered())))
+    names = tuple(n for n in wanted if n != "drift")
+    if not names:
+        return []
+    scorer = Scorer.from_config(config.model_copy(update={"enabled": names}), encoder_factory=lambda _: encoder)
+    outcome = scorer.score([SourcedConversation(conversation=c) for c in conversations])
+    return outcome.records
+
+
+def _embedder(config: DetectorConfig, embed: Embed | None) -> tuple[Embed, object | None]:
+    if embed is not None:
+        return embed, None
+    encoder = _encoder(config)
+    return encoder.embed, encoder  # type: ignore[attr-defined]
+
+
+def reference_main(
+    args: argparse.Namespace,
+    *,
+    config: DetectorConfig | None = None,
+    embed: Embed | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    config = config or DetectorConfig()
+    try:
+        conversations, records, seen = load_source(Path(args.source), args.sample, args.seed)
+        vectors_fn, encoder = _embedder(config, embed)
+        vectors = np.asarray(vectors_fn([drift_text(c) for c in conversations]), dtype=np.float32)
+        if records is None and not getattr(args, "no_scores", False) and encoder is not None:
+            records = _score(conversations, config, encoder)
+        profile = build_reference(
+            vectors,
+            [last_content(c, "user") or last_content(c, "assistant") for c in conversations],
+            [reply_length(c) for c in conversations],
+            [prompt_length(c) for c in conversations],
+            records or [],
+            n_seen=seen,
+            n_clusters=args.clusters,
+            seed=args.seed,
+            alpha=args.alpha,
+            min_window=args.min_window,
+            encoder_manifest_hash=_manifest_hash(encoder),
+        )
+        if args.calibration_splits > 0:
+            profile = calibrate(profile, args.window_size, args.calibration_splits, seed=args.seed)
+        profile.save(Path(args.out))
+    except SahajaDetectorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    m = profile.manifest
+    print(
+        f"reference {m.reference_id}: {m.n_sample} of {m.n_seen} conversations, {len(m.clusters)} clusters, "
+        f"alpha {m.alpha:.4g} (nominal {m.nominal_alpha}), detectors {sorted(m.detectors)} -> {args.out}",
+        file=out,
+    )
+    for c in m.clusters:
+        print(f"  cluster {c.index:2d} {c.share:6.1%}  {' '.join(c.top_words)}", file=out)
+    return EXIT_OK
+
+
+def test_main(
+    args: argparse.Namespace,
+    *,
+    config: DetectorConfig | None = None,
+    embed: Embed | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    config = config or DetectorConfig()
+    try:
+        profile = ReferenceProfile.load(Path(args.reference))
+        conversations, _ = read_jsonl(Path(args.window))
+        vectors_fn, encoder = _embedder(config, embed)
+        vectors = np.asarray(vectors_fn([drift_text(c) for c in conversations]), dtype=np.float32)
+        records: list[ScoreRecord] = []
+        if not getattr(args, "no_scores", False) and encoder is not None and profile.scores:
+            records = _score(conversations, config, encoder, only=set(profile.scores))
+        window = WindowData(
+            [c.conversation_id for c in conversations],
+            [c.model_version for c in conversations],
+            vectors,
+            [c.timestamp for c in conversations if c.timestamp is not None],
+            np.asarray([reply_length(c) for c in conversations], dtype=np.float32),
+            records,
+        )
+        events = evaluate_window(profile, window, window_id=f"file:{Path(args.window).name}", seed=args.seed)
+    except (SahajaDetectorError, DriftError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps([e.model_dump(mode="json") for e in events], indent=2), file=out)
+    else:
+        print(format_events(events), file=out)
+    return EXIT_OK
+
+
+def format_events(events: list[DriftEvent]) -> str:
+    lines = [f"{'test':28s} {'statistic':>11s} {'p':>8s} {'p_holm':>8s} {'effect':>8s}  drifted"]
+    for e in events:
+        if e.test == OVERALL:
+            continue
+        lines.append(
+            f"{e.test:28s} {e.statistic:11.4g} {e.p_value:8.4f} {e.p_adjusted:8.4f} {e.effect_size:8.4f}  "
+            f"{'YES' if e.drifted else 'no'}"
+        )
+    overall = next(e for e in events if e.test == OVERALL)
+    lines.append(
+        f"verdict: {'DRIFT' if overall.drifted else 'no drift'} (n={overall.n}, alpha={overall.alpha:.4g}, "
+        f"Holm over {len(events) - 1} tests, reference {overall.reference_id})"
+    )
+    for label, shifts in (("gaining", overall.clusters_gaining), ("losing", overall.clusters_losing)):
+        for s in shifts:
+            lines.append(
+                f"  {label} cluster {s.cluster} '{s.label}': {s.reference_share:.1%} -> {s.window_share:.1%}"
+                f"  e.g. {', '.join(s.example_conversation_ids)}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Reliability suite: crashes, connection faults, poison, memory, sink failures, fail-open, security."""
