@@ -122,7 +122,12 @@ def _try_cuda(
     device: str,
 ) -> ActiveSession:
     chosen = resolve_variant(variant, CUDA)
-    session = factory(str(model_path(chosen)), sess_options=opts, providers=[(CUDA, {"device_id": 0}), CPU])
+    # onnxruntime prints its own red errors when CUDA libraries are missing; our log line says it once.
+    ort.set_default_logger_severity(4)
+    try:
+        session = factory(str(model_path(chosen)), sess_options=opts, providers=[(CUDA, {"device_id": 0}), CPU])
+    finally:
+        ort.set_default_logger_severity(2)
     active = list(session.get_providers())
     if not active or active[0] != CUDA:
         raise RuntimeError(f"session fell back to {active} (CUDA libraries missing?)")
