@@ -11,8 +11,8 @@ EncoderVariant = Literal["auto", "fp32", "fp16", "int8"]
 ProviderChoice = Literal["auto", "cuda", "cpu"]
 
 
-# The learned heads replace the lexical baseline here once they are trained and committed.
-DEFAULT_DETECTORS: tuple[str, ...] = ("wrapper_lexicon",)
+# The learned heads; `wrapper_lexicon` (the keyword baseline) and `drift` (needs a reference) are opt-in.
+DEFAULT_DETECTORS: tuple[str, ...] = ("hedging", "refusal", "over_refusal", "sycophancy", "miscalibration")
 
 
 def default_cache_dir() -> Path:

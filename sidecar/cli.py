@@ -38,6 +38,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     if not args.input.exists():
         print(f"{args.input}: no such file", file=sys.stderr)
         return 2
+    commands.prepare_models(settings)
     records = score_file(args.input, settings, Scorer.from_config(settings.detector_config()))
     write_records(records, args.out)
     flagged = sum(r.flagged for r in records)
@@ -48,6 +49,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from sidecar.demo import run_demo
 
+    commands.prepare_models(settings)
     return run_demo(settings, limit=args.limit)
 
 

@@ -30,6 +30,22 @@ def _publisher(settings: Settings) -> KafkaPublisher | None:
     return KafkaPublisher(settings) if settings.kafka_bootstrap_servers else None
 
 
+LEXICAL_DETECTORS = frozenset({"wrapper_lexicon"})
+
+
+def prepare_models(settings: Settings) -> None:
+    """Build the encoder once if the enabled detectors need it (a no-op when the cache is current).
+
+    Interactive commands do this for the user; `sahaja run` does not: in a cluster the image or an
+    init container provides the model, and a missing one is an error that names the fix.
+    """
+    if set(settings.detector_config().enabled) <= LEXICAL_DETECTORS:
+        return
+    from detectors.encoder import build_encoder
+
+    build_encoder(settings.detector_config())
+
+
 def cmd_model_build(args: argparse.Namespace, settings: Settings) -> int:
     from detectors.encoder import build_encoder
 
@@ -49,6 +65,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from detectors.evaluation.cli import evaluate_file
 
+    prepare_models(settings)
     report = evaluate_file(args.dataset, settings.detector_config(), dataset=args.dataset_name)
     print(json.dumps(report, indent=2, default=str))
     return 0

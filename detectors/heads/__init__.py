@@ -3,6 +3,6 @@
 One import line per head module; each module registers its detectors at import.
 """
 from detectors.heads import hedging as hedging  # noqa: F401
-from detectors.heads import refusal as refusal  # noqa: F401
 from detectors.heads import miscalibration as miscalibration  # noqa: F401
+from detectors.heads import refusal as refusal  # noqa: F401
 from detectors.heads import sycophancy as sycophancy  # noqa: F401

@@ -1,0 +1,221 @@
+"""Train the `hedging` heads from hedging_annotated/train; pick the turn threshold on dev.
+
+1. Split each annotated answer into sentences (the same splitter and sentence budget the detector
+   uses); a sentence is a wrapper when an annotated wrapper span covers at least half of it or at
+   least half of the span lies in it.
+2. Sentence head: standardised [embedding, neighbours' embeddings, position features] -> logistic
+   regression (balanced class weights), C chosen by grouped 5-fold CV on train (groups = `split_group`, i.e. prompt).
+3. Turn calibrator: logistic regression on [logit max, logit noisy-or] of the sentence head's
+   out-of-fold probabilities on train, so it learns from honest sentence scores.
+4. Span threshold: max sentence-level F1 on the out-of-fold train probabilities (not dev).
+5. Export both to ONNX, then score dev through the real detector (exported heads) and choose the
+   turn threshold there by max F1; the card records that this dev F1 is optimistic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detectors.base import Batch, Embeddings
+from detectors.config import DetectorConfig
+from detectors.evaluation.hedging import card_markdown, evaluate_hedging, gold_spans, last_assistant_turn
+from detectors.evaluation.metrics import average_precision, best_f1_threshold, f1
+from detectors.heads import hedging as head
+from detectors.heads.onnx_head import export_classifier
+from detectors.schema import Conversation, ScoreRecord, SourcedConversation
+from detectors.training.data import DataNotFoundError, file_sha256, read_rows
+from detectors.training.embed_cache import embed_cached
+
+SEED = 20261123
+C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
+N_FOLDS = 5
+DATASET = "hedging_annotated"
+ALPACA_SAMPLE = 300
+HEADS_DIR = Path(head.__file__).parent
+
+
+# ---- shared with the refusal training ---------------------------------------------------------
+
+
+def rows_to_items(rows: Sequence[dict[str, Any]]) -> list[SourcedConversation]:
+    return [
+        SourcedConversation(conversation=Conversation(conversation_id=r["conversation_id"], messages=r["messages"]))
+        for r in rows
+    ]
+
+
+def score_rows(detectors: Any, rows: Sequence[dict[str, Any]], cfg: DetectorConfig) -> list[ScoreRecord]:
+    """Run one detector or several over labelled rows with one cached embedding pass of the union of
+    their texts: the product's code path (as `Scorer.score`), minus Kafka."""
+    dets = list(detectors) if isinstance(detectors, list | tuple) else [detectors]
+    items = rows_to_items(rows)
+    batch = Batch(items=items, scored_at=datetime.now(UTC))
+    texts = list(dict.fromkeys(t for det in dets for t in det.texts(batch)))
+    vectors = embed_cached(texts, cfg) if texts else np.zeros((0, 384), dtype=np.float32)
+    batch = Batch(items=items, scored_at=batch.scored_at, embeddings=Embeddings(texts, vectors))
+    return [record for det in dets for record in det.score(batch)]
+
+
+def update_thresholds(out_dir: Path, values: dict[str, float]) -> None:
+    """Read-modify-write of thresholds.json: only the given keys change."""
+    path = out_dir / "thresholds.json"
+    raw = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"thresholds": {}}
+    raw.setdefault("thresholds", {}).update({k: round(float(v), 4) for k, v in values.items()})
+    path.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write_card(out_dir: Path, name: str, card: dict[str, Any], markdown: str) -> None:
+    cards = out_dir / "cards"
+    cards.mkdir(parents=True, exist_ok=True)
+    (cards / f"{name}.json").write_text(json.dumps(card, indent=2, sort_keys=True, default=float) + "\n")
+    (cards / f"{name}.md").write_text(markdown)
+
+
+def grouped_folds(groups: Sequence[str], n_folds: int = N_FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import GroupKFold
+
+    idx = np.arange(len(groups))
+    return list(GroupKFold(n_splits=n_folds).split(idx, groups=np.asarray(groups)))
+
+
+def logistic(c: float, balanced: bool = True) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(
+        StandardScaler(),
+        LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000, random_state=SEED),
+    )
+
+
+# ---- hedging ----------------------------------------------------------------------------------
+
+
+def sentence_labels(turn: head.TurnSentences, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    out = []
+    for i in turn.selected:
+        s = turn.sentences[i]
+        hit = False
+        for a, b in spans:
+            ov = max(0, min(b, s.end) - max(a, s.start))
+            if ov and (ov >= 0.5 * (s.end - s.start) or ov >= 0.5 * (b - a)):
+                hit = True
+        out.append(hit)
+    return np.asarray(out, dtype=int)
+
+
+def sentence_table(rows: Sequence[dict[str, Any]], cfg: DetectorConfig) -> dict[str, Any]:
+    """Features, labels, turn index and group of every scored sentence of the rows' last assistant turns."""
+    plans = [head.plan_turns([row["messages"][last_assistant_turn(row)]["content"]])[0] for row in rows]
+    texts = list(dict.fromkeys(t for turn in plans for t in turn.selected_texts))
+    lookup = Embeddings(texts, embed_cached(texts, cfg))
+    feats, labels, turn_of, groups = [], [], [], []
+    for k, (row, turn) in enumerate(zip(rows, plans, strict=True)):
+        if not turn.selected:
+            continue
+        feats.append(head.sentence_features(turn, lookup.get(turn.selected_texts)))
+        labels.append(sentence_labels(turn, gold_spans(row)))
+        turn_of.extend([k] * len(turn.selected))
+        groups.extend([row.get("split_group", row["conversation_id"])] * len(turn.selected))
+    return {
+        "X": np.vstack(feats),
+        "y": np.concatenate(labels),
+        "turn": np.asarray(turn_of),
+        "groups": groups,
+    }
+
+
+def turn_table(probs: np.ndarray, turn_of: np.ndarray, n_rows: int) -> np.ndarray:
+    return np.vstack([head.turn_features(probs[turn_of == k]) for k in range(n_rows)])
+
+
+def alpaca_dev_sample(n: int = ALPACA_SAMPLE) -> list[dict[str, Any]]:
+    """A seeded sample of benign AlpacaEval dev answers for false-alarm checks; [] when the data is absent."""
+    try:
+        rows = read_rows("alpaca_eval_reference", "dev")
+    except DataNotFoundError:
+        return []
+    pick = np.random.default_rng(SEED).choice(len(rows), size=min(n, len(rows)), replace=False)
+    return [rows[i] for i in sorted(pick)]
+
+
+def alpaca_flag_rate(detector: Any, cfg: DetectorConfig) -> float | None:
+    """Share of the AlpacaEval sample flagged (unlabelled: a loose false-alarm check, not an FPR)."""
+    rows = alpaca_dev_sample()
+    if not rows:
+        return None
+    return float(np.mean([r.flagged for r in score_rows(detector, rows, cfg)]))
+
+
+def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
+    train_rows, dev_rows = read_rows(DATASET, "train"), read_rows(DATASET, "dev")
+    table = sentence_table(train_rows, cfg)
+    X, y, groups = table["X"], table["y"], table["groups"]
+    folds = grouped_folds(groups)
+    cv: dict[float, float] = {}
+    oof_by_c: dict[float, np.ndarray] = {}
+    for c in C_GRID:
+        oof = np.zeros(len(y))
+        for tr, te in folds:
+            oof[te] = logistic(c).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+        cv[c], oof_by_c[c] = average_precision(y, oof), oof
+    best_c = max(cv, key=lambda c: cv[c])
+    oof = oof_by_c[best_c]
+    span_threshold, span_f1_oof = best_f1_threshold(y, oof)
+
+    y_turn = np.array([bool(r["labels"]["wrapper"]) for r in train_rows], dtype=int)
+    T = turn_table(oof, table["turn"], len(train_rows))
+    calibrator = logistic(1.0, balanced=False).fit(T, y_turn)
+    turn_oof = np.zeros(len(y_turn))
+    turn_groups = [r.get("split_group", r["conversation_id"]) for r in train_rows]
+    for tr, te in grouped_folds(turn_groups):
+        turn_oof[te] = logistic(1.0, balanced=False).fit(T[tr], y_turn[tr]).predict_proba(T[te])[:, 1]
+
+    sentence_model = logistic(best_c).fit(X, y)
+    models = out_dir / "models"
+    export_classifier(sentence_model, X.shape[1], models / f"{head.SENTENCE_MODEL}.onnx")
+    export_classifier(calibrator, T.shape[1], models / f"{head.TURN_MODEL}.onnx")
+
+    probe = head.HedgingDetector(threshold=0.5, span_threshold=span_threshold, models_dir=models)
+    dev_records = score_rows(probe, dev_rows, cfg)
+    y_dev = np.array([bool(r["labels"]["wrapper"]) for r in dev_rows], dtype=int)
+    by_turn = {(r.conversation_id, r.turn): r.score for r in dev_records}
+    dev_scores = np.array([by_turn[(r["conversation_id"], last_assistant_turn(r))] for r in dev_rows])
+    threshold, _ = best_f1_threshold(y_dev, dev_scores)
+    final = head.HedgingDetector(threshold=threshold, span_threshold=span_threshold, models_dir=models)
+    report = evaluate_hedging(dev_rows, score_rows(final, dev_rows, cfg))
+    metrics = {
+        "threshold": threshold,
+        "span_threshold": span_threshold,
+        "C": best_c,
+        "cv_sentence_average_precision": cv,
+        "train_oof": {
+            "sentence_f1_at_span_threshold": span_f1_oof,
+            "turn_f1_at_0.5": f1(y_turn, turn_oof >= 0.5),
+            "turn_average_precision": average_precision(y_turn, turn_oof),
+        },
+        "n_train_sentences": int(len(y)),
+        "n_train_wrapper_sentences": int(y.sum()),
+        "dev": report,
+    }
+    metrics["alpaca_dev_flag_rate"] = alpaca_flag_rate(final, cfg)
+    update_thresholds(out_dir, {head.NAME: threshold, f"{head.NAME}_span": span_threshold})
+    card = {
+        "name": head.NAME,
+        "version": head.VERSION,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": SEED,
+        "encoder_variant": cfg.encoder_variant,
+        "data": {f"{DATASET}/{s}.jsonl": file_sha256(DATASET, s) for s in ("train", "dev")},
+        "models": [f"{head.SENTENCE_MODEL}.onnx", f"{head.TURN_MODEL}.onnx"],
+        **metrics,
+    }
+    write_card(out_dir, head.NAME, card, card_markdown(card))
+    return metrics

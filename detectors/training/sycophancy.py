@@ -1,0 +1,195 @@
+"""Train the four small heads behind `sycophancy` and pick its threshold on dev.
+
+- pushback (user turn): constructed pushbacks and sycobench pushbacks vs the other user turns of
+  both sets, TruthfulQA and XSTest questions and templated follow-ups (`templates_sycophancy`).
+- evidence (pushback turn): constructed justified corrections (a reason) vs false pushback, plus
+  templated evidence-bearing and bare pushback so the head does not learn the constructed pools.
+- stance (claim comparison features only, `detectors.heads.exchange`): changed (reversed, softened,
+  justified update) vs held, on constructed train (optionally with sycobench train holds as held
+  examples: `STANCE_WITH_SYCOBENCH_HOLDS`; its flip labels are too noisy to use as positives).
+- flattery (sentence): templated praise vs sentences of real answers.
+All C values come from grouped CV on train; the threshold is chosen on constructed dev (best F1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detectors.base import Embeddings
+from detectors.config import DetectorConfig
+from detectors.heads.exchange import Exchange, exchange_texts, find_exchanges, sentences, stance_features
+from detectors.heads.onnx_head import MODELS_DIR, export_classifier
+from detectors.schema import Conversation
+from detectors.training.data import DataNotFoundError, file_sha256, read_rows
+from detectors.training.fitting import SEED, logistic, select_c, stable_group
+from detectors.training.templates_sycophancy import FLATTERY, pushback_turns, synthetic_exchanges
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+SYCOBENCH_HOLDS = 400  # another writer's holds as negatives; a sample keeps the two writers balanced
+# Whether the shipped stance head also sees sycobench train holds. Off: the head learns from constructed
+# conversations only, so sycobench dev is a genuine other-writer measurement (see the card).
+STANCE_WITH_SYCOBENCH_HOLDS = False
+STANCE_WITH_SYNTHETIC = False  # templated exchanges from truthfulqa_judge train: tried, hurt dev (card)
+CONSTRUCTED, SYCOBENCH, TQA, XSTEST = "sycophancy_constructed", "sycobench_pressure", "truthfulqa_judge", "xstest"
+
+
+def target_exchange(row: dict[str, Any]) -> Exchange | None:
+    conv = Conversation.model_validate(row)
+    turn = row["labels"].get("pushback_turn")
+    turn = turn + 1 if isinstance(turn, int) else max(conv.assistant_turns())
+    return find_exchanges(conv).get(turn)
+
+
+def _user_turns(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(pushback user turns, other user turns) of labelled pushback conversations."""
+    push: list[str] = []
+    other: list[str] = []
+    for row in rows:
+        pb = row["labels"].get("pushback_turn", 2)
+        for i, m in enumerate(row["messages"]):
+            if m["role"] == "user" and m["content"].strip():
+                (push if i == pb else other).append(m["content"])
+    return push, other
+
+
+def _flattery_sentences(rng: np.random.Generator) -> list[str]:
+    openers = ("", "Wow, ", "Honestly, ", "Oh, ", "I have to say, ", "Truly, ")
+    subjects = ("your question", "this idea", "your essay", "your plan", "your thinking", "your code", "this poem",
+                "your approach", "your business idea", "your analysis")
+    preds = ("is brilliant", "is pure genius", "shows incredible insight", "is absolutely perfect",
+             "is better than anything I've seen", "is so impressive", "is flawless", "blows me away",
+             "is exactly right in every way", "is a masterpiece")
+    out = list(FLATTERY)
+    for o in openers:
+        for s in subjects:
+            p = preds[int(rng.integers(len(preds)))]
+            text = f"{o}{s} {p}!"
+            out.append(text[0].upper() + text[1:])
+    out += [f"You're clearly {w} and I'm impressed." for w in ("very smart", "a natural", "gifted", "an expert")]
+    return out
+
+
+def _fit(x: np.ndarray, y: np.ndarray, groups: Sequence[Any], name: str, out_dir: Path,
+         cs: Sequence[float] = (0.01, 0.03, 0.1, 0.3, 1.0)) -> dict[str, Any]:
+    c, cv = select_c(x, y, groups, cs=cs)
+    model = logistic(c).fit(x, y)
+    export_classifier(model, x.shape[1], out_dir / f"{name}.onnx")
+    return {"C": c, "cv_auroc_by_C": cv, "n": len(y), "n_positive": int(y.sum())}
+
+
+def _embeddings(embed: Embed, texts: list[str]) -> Embeddings:
+    unique = list(dict.fromkeys(t for t in texts if t))
+    return Embeddings(unique, embed(unique))
+
+
+def fit_heads(embed: Embed, out_dir: Path) -> dict[str, Any]:
+    rng = np.random.default_rng(SEED)
+    cons = read_rows(CONSTRUCTED, "train")
+    syco = read_rows(SYCOBENCH, "train")
+    tqa = read_rows(TQA, "train")
+    questions = sorted({next(m["content"] for m in r["messages"] if m["role"] == "user") for r in tqa})
+    answers = sorted({r["messages"][-1]["content"] for r in tqa})
+    try:
+        xs = sorted({r["messages"][0]["content"] for r in read_rows(XSTEST, "train")})
+    except DataNotFoundError:
+        xs = []
+    claims = [answers[i] for i in rng.permutation(len(answers))[:1200]]
+    t_texts, t_push, t_evid = pushback_turns(claims, questions, seed=SEED)
+
+    c_push, c_other = _user_turns(cons)
+    s_push, s_other = _user_turns(syco)
+    cons_evidence = [1 if r["labels"]["stance"] == "justified_update" else 0 for r in cons]
+    out: dict[str, Any] = {}
+
+    # pushback head
+    p_texts = c_push + s_push + t_texts + c_other + s_other + questions + xs
+    n_neg = len(c_other) + len(s_other) + len(questions) + len(xs)
+    p_y = np.r_[np.ones(len(c_push) + len(s_push)), t_push, np.zeros(n_neg)]
+    p_groups = [stable_group(t) for t in p_texts]
+    emb = _embeddings(embed, p_texts)
+    out["pushback"] = _fit(emb.get(p_texts), p_y, p_groups, "sycophancy_pushback", out_dir)
+
+    # evidence head: constructed pushbacks (one per conversation, labels by construction) + templated pushback
+    e_texts = c_push + [t for t, p in zip(t_texts, t_push, strict=True) if p]
+    e_y = np.r_[cons_evidence, [e for e, p in zip(t_evid, t_push, strict=True) if p]]
+    e_groups = [stable_group(t) for t in e_texts]
+    out["evidence"] = _fit(emb.get(e_texts), e_y, e_groups, "sycophancy_evidence", out_dir)
+
+    out["stance"] = fit_stance(embed, out_dir, include_sycobench_holds=STANCE_WITH_SYCOBENCH_HOLDS)
+    out["stance"]["with_sycobench_train_holds"] = STANCE_WITH_SYCOBENCH_HOLDS
+
+    # flattery head on sentences
+    praise = _flattery_sentences(rng)
+    plain = [s for r in cons for m in r["messages"] if m["role"] == "assistant" for s in sentences(m["content"])]
+    plain += [s for r in syco[:300] for s in sentences(r["messages"][-1]["content"])]
+    plain += [answers[i] for i in rng.permutation(len(answers))[:1500]]
+    f_texts = praise + plain
+    f_y = np.r_[np.ones(len(praise)), np.zeros(len(plain))]
+    emb = _embeddings(embed, f_texts)
+    out["flattery"] = _fit(emb.get(f_texts), f_y, [stable_group(t) for t in f_texts], "sycophancy_flattery", out_dir)
+    return out
+
+
+def fit_stance(embed: Embed, out_dir: Path, include_sycobench_holds: bool = True) -> dict[str, Any]:
+    """The changed-vs-held head; without sycobench holds it is the constructed-only (cross-writer) variant."""
+    exchanges, s_y, s_groups = [], [], []
+    for row in read_rows(CONSTRUCTED, "train"):
+        ex = target_exchange(row)
+        if ex is not None:
+            exchanges.append(ex)
+            s_y.append(0.0 if row["labels"]["stance"] == "held" else 1.0)
+            s_groups.append(row["split_group"])
+    if include_sycobench_holds:
+        holds = [r for r in read_rows(SYCOBENCH, "train") if r["labels"].get("flip_type_in_file") == "no_flip"]
+        rng = np.random.default_rng(SEED)
+        for row in [holds[i] for i in sorted(rng.permutation(len(holds))[:SYCOBENCH_HOLDS])]:
+            ex = target_exchange(row)
+            if ex is not None:
+                exchanges.append(ex)
+                s_y.append(0.0)
+                s_groups.append(row["split_group"])
+    if STANCE_WITH_SYNTHETIC:
+        for ex, y, group in _synthetic():
+            exchanges.append(ex)
+            s_y.append(y)
+            s_groups.append(group)
+    emb = _embeddings(embed, [t for ex in exchanges for t in exchange_texts(ex)])
+    x = np.vstack([stance_features(ex, emb) for ex in exchanges])
+    return _fit(x, np.asarray(s_y), s_groups, "sycophancy_stance", out_dir, cs=(0.03, 0.1, 0.3, 1.0, 3.0))
+
+
+def _synthetic() -> list[tuple[Exchange, float, str]]:
+    """Templated exchanges over truthfulqa_judge *train* questions (dev questions are never used)."""
+    by_q: dict[str, tuple[list[str], list[str]]] = {}
+    for row in read_rows(TQA, "train"):
+        answer = row["messages"][-1]["content"].strip()
+        if not 4 <= len(answer.split()) <= 30 or "comment" in answer.lower():
+            continue
+        truthful, untruthful = by_q.setdefault(row["split_group"], ([], []))
+        (truthful if row["labels"]["truthful"] else untruthful).append(answer)
+    out = []
+    for earlier, push, new, _stance, y in synthetic_exchanges(by_q, seed=SEED):
+        out.append((Exchange(3, 2, 1, earlier, push, new), y, "syn-" + earlier[:40]))
+    return out
+
+
+def encoder_embed(cfg: DetectorConfig) -> Embed:
+    from detectors.training.embed_cache import embed_cached
+
+    return lambda texts: embed_cached(list(texts), cfg)
+
+
+def train(cfg: DetectorConfig, out_dir: Path = MODELS_DIR, embed: Embed | None = None) -> dict[str, Any]:
+    """Fit and export the heads, evaluate on dev, pick the threshold, write the card; returns metrics."""
+    from detectors.evaluation.sycophancy import evaluate_dev, write_sycophancy_card
+
+    embed = embed or encoder_embed(cfg)
+    fitted = fit_heads(embed, out_dir)
+    dev = evaluate_dev(embed, out_dir)
+    data = {f"{d}/{s}.jsonl": file_sha256(d, s) for d in (CONSTRUCTED, SYCOBENCH, TQA) for s in ("train", "dev")}
+    write_sycophancy_card(out_dir, fitted, dev, data, seed=SEED)
+    return {"fitted": fitted, "dev": dev}
