@@ -96,6 +96,12 @@ class Scorer:
         thresholds = load_thresholds(config.thresholds_file)
         return cls([factories[n](config, thresholds) for n in config.enabled], config, encoder_factory)
 
+    def subset(self, names: set[str]) -> Scorer:
+        """A scorer over some of these detectors that shares this one's loaded encoder."""
+        sub = Scorer([d for d in self.detectors if d.name in names], self.config, self._encoder_factory)
+        sub._encoder = self._encoder
+        return sub
+
     @property
     def names(self) -> list[str]:
         return [d.name for d in self.detectors]

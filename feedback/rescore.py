@@ -55,7 +55,8 @@ def scorer_rescorer(scorer: Scorer) -> Rescorer:
             )
             for i, req in enumerate(requests)
         ]
-        outcome = scorer.score(items, scored_at=_RESCORED_AT)
+        # Only the detectors that flagged the rejected answers judge their rewrites: fewer texts to embed.
+        outcome = scorer.subset({req.detector for req in requests}).score(items, scored_at=_RESCORED_AT)
         scores: list[dict[str, float]] = [{} for _ in requests]
         for record in outcome.records:
             index = int(record.conversation_id.removeprefix("rescore-"))
