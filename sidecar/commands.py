@@ -85,7 +85,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     publisher = _publisher(settings)
     try:
-        return export_main(args.rest, lake=settings.lake_path, publisher=publisher, batches_topic=settings.batches_topic)
+        return export_main(
+            args.rest, lake=settings.lake_path, publisher=publisher, batches_topic=settings.batches_topic
+        )
     finally:
         if publisher:
             publisher.close()

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_readme_settings_table_matches_the_settings_class() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme_block() in readme, "regenerate: python -c 'from sidecar.settings_doc import readme_block; print(readme_block())'"
+    hint = "regenerate: python -c 'from sidecar.settings_doc import readme_block; print(readme_block())'"
+    assert readme_block() in readme, hint
 
 
 def test_exported_json_schemas_are_current() -> None:

@@ -15,7 +15,7 @@ from tests.conftest import conversation
 from tests.kafka_helpers import produce_json
 from tests.worker_process import WorkerProcess
 
-TOKEN = "s3cret-token-for-tests"
+TOKEN = "s3cret-token-for-tests"  # noqa: S105 - a test credential
 
 
 def serve(settings: Settings, state: WorkerState) -> HttpServer:
