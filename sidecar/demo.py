@@ -91,6 +91,12 @@ def run_demo(settings: Settings, limit: int | None = None) -> int:
     print(f"scored {state.committed_messages} messages in {time.monotonic() - started:.1f}s")
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
         print(summarise(lake))
+    from feedback import FeedbackLake
+
+    candidates = FeedbackLake(lake.root).list_candidates()
+    pairs = candidates.filter(pl.col("kind") == "pair").height
+    print(f"candidate DPO pairs: {candidates.height} ({pairs} with a proposed chosen); invalid messages are on "
+          f"{live.dlq_topic} with their reasons")
     print(f"lake: {lake.root.resolve()}")
     print(f"dashboard: sahaja --lake {lake.root} dashboard")
     return 0
