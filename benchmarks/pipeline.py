@@ -25,8 +25,8 @@ from detectors.base import Batch
 from detectors.pipeline import Scorer
 from detectors.schema import Conversation, SourcedConversation
 from sidecar.broker import EmbeddedBroker, create_topics
-from sidecar.kafka_clients import build_producer
 from sidecar.demo_data import load_demo_conversations
+from sidecar.kafka_clients import build_producer
 from sidecar.runtime import run_worker
 from sidecar.settings import Settings
 
