@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     request_timeout_ms: int = Field(
         description="Kafka request timeout; also the producer flush timeout", default=30000, ge=1000
     )
+    reconnect_backoff_ms: int = Field(
+        description="first reconnect delay per broker connection (a half-up broker is retried at this pace)",
+        default=250,
+        ge=10,
+    )
     reconnect_backoff_max_ms: int = Field(description="upper bound of the reconnect backoff", default=10000, ge=50)
     security_protocol: SecurityProtocol = Field(
         default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
@@ -151,6 +156,7 @@ class Settings(BaseSettings):
             "bootstrap_servers": (self.kafka_bootstrap_servers or "").split(","),
             "security_protocol": self.security_protocol,
             "request_timeout_ms": self.request_timeout_ms,
+            "reconnect_backoff_ms": self.reconnect_backoff_ms,
             "reconnect_backoff_max_ms": self.reconnect_backoff_max_ms,
         }
         if self.sasl_mechanism:
