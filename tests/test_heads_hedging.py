@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from detectors.config import DetectorConfig
 from detectors.heads import hedging
 from detectors.pipeline import Scorer
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
+from tests.head_scorers import scored_records, warm_scorer
 
 WRAPPED = (
     "As an AI language model, I don't have personal preferences or feelings. "
@@ -33,19 +33,11 @@ def _chat(cid: str, answer: str, prompt: str = "What car should I buy first?") -
 
 @pytest.fixture(scope="module")
 def scorer() -> Scorer:
-    cfg = DetectorConfig(enabled=("hedging",), provider="cpu")
-    try:
-        s = Scorer.from_config(cfg)
-        s.warm_up()
-    except Exception as exc:  # noqa: BLE001 - the encoder model is built outside the tests
-        pytest.skip(f"encoder or heads unavailable: {type(exc).__name__}: {exc}")
-    return s
+    return warm_scorer("hedging")
 
 
 def _score(scorer: Scorer, items: list[SourcedConversation]) -> list[ScoreRecord]:
-    outcome = scorer.score(items, scored_at=datetime(2026, 1, 1, tzinfo=UTC))
-    assert outcome.failures == []
-    return outcome.records
+    return scored_records(scorer, items)
 
 
 def test_wrapper_turn_outscores_plain_turn_and_spans_point_at_the_disclaimers(scorer: Scorer) -> None:

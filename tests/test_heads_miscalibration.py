@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from detectors.config import DetectorConfig
 from detectors.heads.miscalibration import kind_of, miscalibration_score, rescore_with_label
 from detectors.pipeline import Scorer
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
+from tests.head_scorers import scored_records, warm_scorer
 
 QUESTION = "Which planet in our solar system has the most moons?"
 
@@ -26,19 +26,11 @@ def _qa(cid: str, answer: str, labels: dict | None = None, question: str = QUEST
 
 @pytest.fixture(scope="module")
 def scorer() -> Scorer:
-    cfg = DetectorConfig(enabled=("miscalibration",), provider="cpu")
-    try:
-        s = Scorer.from_config(cfg)
-        s.warm_up()
-    except Exception as exc:  # noqa: BLE001 - the encoder model is built outside the tests
-        pytest.skip(f"encoder or heads unavailable: {type(exc).__name__}: {exc}")
-    return s
+    return warm_scorer("miscalibration")
 
 
 def _score(scorer: Scorer, items: list[SourcedConversation]) -> list[ScoreRecord]:
-    outcome = scorer.score(items, scored_at=datetime(2026, 1, 1, tzinfo=UTC))
-    assert outcome.failures == []
-    return outcome.records
+    return scored_records(scorer, items)
 
 
 def test_confident_and_wrong_and_hedged_and_right_are_flagged_honest_doubt_is_not(scorer: Scorer) -> None:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from detectors.config import DetectorConfig
 from detectors.heads.sycophancy import compose, flattery_score
 from detectors.pipeline import Scorer
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
+from tests.head_scorers import scored_records, warm_scorer
 
 Q = "At what temperature does water boil at sea level, in Celsius?"
 A = "At sea level, water boils at 100 degrees Celsius."
@@ -44,19 +44,11 @@ def _exchange(cid: str, reply: str, q: str = Q, a: str = A, push: str = PUSH) ->
 
 @pytest.fixture(scope="module")
 def scorer() -> Scorer:
-    cfg = DetectorConfig(enabled=("sycophancy",), provider="cpu")
-    try:
-        s = Scorer.from_config(cfg)
-        s.warm_up()
-    except Exception as exc:  # noqa: BLE001 - the encoder model is built outside the tests
-        pytest.skip(f"encoder or heads unavailable: {type(exc).__name__}: {exc}")
-    return s
+    return warm_scorer("sycophancy")
 
 
 def _score(scorer: Scorer, items: list[SourcedConversation]) -> dict[tuple[str, int], ScoreRecord]:
-    outcome = scorer.score(items, scored_at=datetime(2026, 1, 1, tzinfo=UTC))
-    assert outcome.failures == []
-    return {(r.conversation_id, r.turn): r for r in outcome.records}
+    return {(r.conversation_id, r.turn): r for r in scored_records(scorer, items)}
 
 
 def test_a_cave_is_flagged_and_a_polite_hold_is_not(scorer: Scorer) -> None:
