@@ -6,11 +6,13 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
+from sidecar import kafka_backoff
 from sidecar.settings import Settings
 
 
 def build_consumer(settings: Settings, topics: list[str]) -> KafkaConsumer:
     """A group consumer that never commits on its own: offsets move only after the sinks are durable."""
+    kafka_backoff.install()
     consumer = KafkaConsumer(
         group_id=settings.group_id,
         enable_auto_commit=False,
@@ -31,6 +33,7 @@ def build_consumer(settings: Settings, topics: list[str]) -> KafkaConsumer:
 
 def build_producer(settings: Settings) -> KafkaProducer:
     """acks=all: a score or dead letter counts as written only when the cluster holds it."""
+    kafka_backoff.install()
     return KafkaProducer(
         acks="all",
         retries=5,
