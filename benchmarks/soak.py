@@ -309,11 +309,15 @@ class FaultResult:
     lost: int
     duplicated_rows: int
     seconds: float
+    half_up_seconds: float = 0.0
+    reconnects_per_s_half_up: float = 0.0
 
 
 def fault_scenario(n: int, drops: int, outage_s: float, work_dir: Path, batch: int = 64) -> FaultResult | None:
     """A broker behind a proxy: cut every connection each time the worker made progress (`drops`
-    times), and once, halfway, take the broker away for `outage_s`. Needs the test package's proxy."""
+    times), and once, halfway, take the broker away for `outage_s`, then let it answer TCP but drop
+    every connection for `outage_s / 2` (a half-up broker: counts reconnects/s). Needs the test
+    package's proxy."""
     try:
         from tests.reliability.brokers import ProxiedBroker
     except ImportError:
@@ -331,6 +335,7 @@ def fault_scenario(n: int, drops: int, outage_s: float, work_dir: Path, batch: i
         worker = WorkerRun(settings, work_dir / "worker-faults.log").start()
         worker.wait_ready()
         done_drops, last, outages, unready = 0, 0, 0, False
+        half_up_s = reconnect_rate = 0.0
         while (done := lake_scores(settings.lake_path)["conversation_id"].n_unique()) < n:
             if not worker.alive or time.monotonic() - started > 1800:
                 raise RuntimeError(f"fault run stopped at {done}/{n}: {worker.log_tail()}")
@@ -341,7 +346,13 @@ def fault_scenario(n: int, drops: int, outage_s: float, work_dir: Path, batch: i
                     response = worker.get("/readyz")
                     unready |= response is not None and response.status_code == 503
                     time.sleep(0.5)
+                broker.proxy.refusing = True  # half up: accept, then close at once
                 broker.proxy.start()
+                refused_before, half_up_started = broker.proxy.refused, time.monotonic()
+                time.sleep(outage_s / 2)
+                half_up_s = time.monotonic() - half_up_started
+                reconnect_rate = (broker.proxy.refused - refused_before) / half_up_s
+                broker.proxy.refusing = False
                 outages = 1
             elif done > last and done_drops < drops and broker.proxy.drop_connections():
                 done_drops, last = done_drops + 1, done
@@ -350,7 +361,8 @@ def fault_scenario(n: int, drops: int, outage_s: float, work_dir: Path, batch: i
         worker.terminate()
         scores = lake_scores(settings.lake_path)
     return FaultResult(n, done_drops, outages, outage_s, unready, exits, n - scores["conversation_id"].n_unique(),
-                       scores.height - scores.unique().height, round(time.monotonic() - started, 1))
+                       scores.height - scores.unique().height, round(time.monotonic() - started, 1),
+                       round(half_up_s, 1), round(reconnect_rate, 2))
 
 
 def rss_growth(samples: Sequence[tuple[float, float, int]]) -> float:
@@ -421,6 +433,8 @@ def write_report(figures: dict[str, Any], out: Path) -> None:
             f"| readiness off during the outage / worker exits | {faults['readiness_off_during_outage']} / "
             f"{faults['worker_exits']} |",
             f"| messages lost / duplicated after faults | {faults['lost']} / {faults['duplicated_rows']} |",
+            f"| reconnect attempts/s while the broker was half up ({faults['half_up_seconds']} s; "
+            f"`reconnect_backoff_max_ms` 1000) | {faults['reconnects_per_s_half_up']} |",
         ]
     lines += [
         f"| memory backlog | {memory['conversations']:,} conversations, {memory['per_second']:,} / s |",

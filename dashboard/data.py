@@ -1,5 +1,6 @@
 """Cached reads for the pages. Every function takes the lake path and its `lake_stamp`, so the cache
 key changes (and the page shows new data) as soon as a writer renames a new file into the lake.
+On an object store the stamp is a listing of the tables, so it is itself cached for a few seconds.
 
 Scores are read with a column-pruned lazy scan and aggregated in `dashboard.measures`; only small
 frames are cached.
@@ -19,9 +20,11 @@ from dashboard import measures
 from dashboard.lake import TABLES, lake_stamp, scan, scan_scores
 from dashboard.queue import audited_precision, with_audit_key
 from feedback import FeedbackLake
+from feedback.lakefs import LakeFS
 
 SCORES = ("scores", "labels")
 FEEDBACK = ("candidates", "reviews")
+LISTED_STAMP_TTL_S = 5  # an object-store stamp costs a LIST per 1,000 files: not on every rerun
 
 
 def stamp(lake: Path | str, tables: tuple[str, ...] = TABLES) -> float:
@@ -30,6 +33,12 @@ def stamp(lake: Path | str, tables: tuple[str, ...] = TABLES) -> float:
     Pages pass only the tables a read depends on, so a review (a new file in `reviews`) does not
     throw away the cached overview of the scores.
     """
+    fs = LakeFS.from_location(lake)
+    return lake_stamp(fs, tables) if fs.is_local else _listed_stamp(str(fs.location), tables)
+
+
+@st.cache_data(show_spinner=False, ttl=LISTED_STAMP_TTL_S, max_entries=16)
+def _listed_stamp(lake: str, tables: tuple[str, ...]) -> float:
     return lake_stamp(lake, tables)
 
 
@@ -83,5 +92,5 @@ def conversations(lake: str, stamp: float, ids: tuple[str, ...]) -> dict[str, li
 
 def clear() -> None:
     """Drop every cached read (after this session wrote a review or a batch)."""
-    for fn in (overview, candidates, precision, drift_events, version_changes, conversations):
+    for fn in (_listed_stamp, overview, candidates, precision, drift_events, version_changes, conversations):
         fn.clear()

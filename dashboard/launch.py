@@ -14,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
+from feedback.lakefs import parse_location
+
 APP = Path(__file__).with_name("app.py")
 
 
@@ -39,6 +41,7 @@ def command(port: int | None = None, host: str | None = None) -> list[str]:
 
 def main(lake_path: Path | str, port: int | None = None, host: str | None = None) -> int:
     """Run the dashboard until it exits or is interrupted; returns its exit code (0 on Ctrl-C)."""
+    lake_path = parse_location(lake_path)  # a folder, or an object-store URL (whole again if it went through Path)
     env = {**os.environ, "SAHAJA_LAKE_PATH": str(lake_path)}
     shown_host = host or os.environ.get("STREAMLIT_SERVER_ADDRESS", "all interfaces")
     shown_port = port or os.environ.get("STREAMLIT_SERVER_PORT", "8501")

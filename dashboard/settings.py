@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from feedback.lakefs import LakeLocation
+
 SESSION_KEY = "sahaja_dashboard_settings"
 
 
@@ -19,7 +21,11 @@ class DashboardSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SAHAJA_", frozen=True, extra="ignore")
 
-    lake_path: Path = Field(default=Path("./sahaja-lake"), description="root folder of the Parquet lake")
+    lake_path: LakeLocation = Field(
+        default=Path("./sahaja-lake"),
+        description="root of the Parquet lake: a folder, or an object-store URL (`s3://bucket/prefix`, `gs://`, "
+        "`az://`; credentials and `AWS_ENDPOINT_URL` from the environment)",
+    )
     dashboard_password: SecretStr | None = Field(
         default=None, description="password or token the dashboard asks for; unset: no login (secret)"
     )

@@ -29,6 +29,9 @@ class DetectorConfig(BaseModel):
     provider: ProviderChoice = "auto"
     max_length: int = Field(default=256, ge=8, le=512)
     token_budget: int = Field(default=16384, ge=256, description="max padded tokens per encoder run")
+    embedding_memo_size: int = Field(
+        default=16384, ge=0, description="recent text embeddings kept for reuse (about 1.6 KiB each; 0: off)"
+    )
     intra_op_threads: int = Field(default=0, ge=0, description="0: one per physical core")
     thresholds_file: Path | None = None
     drift_reference: Path | None = Field(default=None, description="reference profile folder for `drift`")

@@ -18,6 +18,7 @@ import numpy as np
 
 from detectors.base import Batch, Detector, Embeddings, registered
 from detectors.config import DetectorConfig
+from detectors.embedding_memo import EmbeddingMemo
 from detectors.errors import UnknownDetectorError
 from detectors.schema import ScoreRecord, SourcedConversation
 from detectors.thresholds import load_thresholds
@@ -83,6 +84,7 @@ class Scorer:
         self.config = config or DetectorConfig()
         self._encoder_factory = encoder_factory
         self._encoder: EmbeddingBackend | None = None
+        self._memo = EmbeddingMemo(self.config.embedding_memo_size)
 
     @classmethod
     def from_config(
@@ -100,6 +102,7 @@ class Scorer:
         """A scorer over some of these detectors that shares this one's loaded encoder."""
         sub = Scorer([d for d in self.detectors if d.name in names], self.config, self._encoder_factory)
         sub._encoder = self._encoder
+        sub._memo = self._memo
         return sub
 
     @property
@@ -127,7 +130,7 @@ class Scorer:
         if self._encoder is None:
             self._encoder = self._encoder_factory(self.config)
         try:
-            vectors = self._encoder.embed(texts)
+            vectors = self._memo.embed(texts, self._encoder.embed)
         except Exception:
             if self.config.provider == "cpu" or self._encoder.provider == "CPUExecutionProvider":
                 raise
@@ -135,7 +138,8 @@ class Scorer:
             log.exception("encoder failed on %s; falling back to CPU", self._encoder.provider)
             self.config = self.config.model_copy(update={"provider": "cpu"})
             self._encoder = self._encoder_factory(self.config)
-            vectors = self._encoder.embed(texts)
+            self._memo.clear()  # vectors from the other provider differ in the last digits
+            vectors = self._memo.embed(texts, self._encoder.embed)
         return Embeddings(texts, vectors)
 
     def score(self, items: Sequence[SourcedConversation], scored_at: datetime | None = None) -> ScoreOutcome:

@@ -5,12 +5,15 @@ A batch folder holds `train.jsonl` and `train.parquet` (TRL conversational prefe
 `provenance.jsonl` (row -> candidate, detector, conversation, source offset) and `manifest.json`.
 Same inputs give the same bytes: rows are sorted, no file holds a wall-clock time, and the batch
 id is a digest of the files. The split is by a seeded hash of the conversation id, so a
-conversation never lands in both train and eval. Text is PII-scrubbed before it is written. The
-folder is built under a temporary name and renamed into place; a failed export leaves nothing.
+conversation never lands in both train and eval. Text is PII-scrubbed before it is written. A local
+folder is built under a temporary name and renamed into place; a failed export leaves nothing. An
+object-store folder (`s3://...`) has no rename: each file is one PUT and `manifest.json` goes last,
+so a folder without a manifest is an unfinished batch (the dashboard lists batches by their manifest).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -26,6 +29,7 @@ import polars as pl
 
 from feedback.candidates import Candidate, ChatTurn
 from feedback.errors import BatchCorruptError, NothingToExportError, OutputExistsError
+from feedback.lakefs import LakeFS, LocalLakeFS
 from feedback.manifest import EXPORT_SCHEMA_VERSION, FileEntry, Manifest, OffsetRange, manifest_bytes
 from feedback.pii import ChainScrubber, Scrubber, default_scrubber
 from feedback.reviews import CandidateState
@@ -64,7 +68,7 @@ def in_eval(conversation_id: str, split_eval: float | None, seed: int) -> bool:
 
 
 def export_batch(
-    lake: Path | str,
+    lake: Path | str | LakeFS,
     out_dir: Path | str,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -99,11 +103,11 @@ def write_batch(
 ) -> Manifest:
     """Write the batch folder for `selected` (see the module docstring). Raises before writing anything
     when there is nothing to export or `out_dir` is a non-empty folder."""
-    out_dir = Path(out_dir)
+    out = LakeFS.from_location(out_dir)
     if not selected:
         raise NothingToExportError(f"no accepted candidate matches {filters}")
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise OutputExistsError(f"{out_dir} exists and is not empty")
+    if _occupied(out):
+        raise OutputExistsError(f"{out.url()} exists and is not empty")
     scrub = _Scrub(scrubber if scrubber is not None else default_scrubber())
     split = filters.get("split_eval")
     tables: dict[str, list[dict[str, Any]]] = {"train": [], "kto": []}
@@ -138,7 +142,7 @@ def write_batch(
     files = {n: FileEntry(sha256=hashlib.sha256(b).hexdigest(), bytes=len(b), rows=r) for n, (b, r) in contents.items()}
     manifest = _manifest(selected, tables, files, filters, scrub)
     contents["manifest.json"] = (manifest_bytes(manifest), 1)
-    _write_folder(out_dir, {n: b for n, (b, _) in contents.items()})
+    _write_folder(out, {n: b for n, (b, _) in contents.items()})
     return manifest
 
 
@@ -232,7 +236,25 @@ def _parquet(rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue()
 
 
-def _write_folder(out_dir: Path, contents: dict[str, bytes]) -> None:
+def _occupied(out: LakeFS) -> bool:
+    if isinstance(out, LocalLakeFS):
+        return out.root.exists() and (not out.root.is_dir() or any(out.root.iterdir()))
+    return bool(out.list_names())
+
+
+def _write_folder(out: LakeFS, contents: dict[str, bytes]) -> None:
+    if not isinstance(out, LocalLakeFS):
+        names = sorted(n for n in contents if n != "manifest.json") + ["manifest.json"]
+        try:
+            for name in names:
+                out.write_bytes(contents[name], name)
+        except BaseException:
+            for name in names:
+                with contextlib.suppress(OSError):
+                    out.delete(name)
+            raise
+        return
+    out_dir = out.root
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.{uuid.uuid4().hex}.tmp"
     tmp.mkdir()

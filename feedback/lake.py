@@ -21,6 +21,7 @@ import polars as pl
 from feedback.candidates import Candidate
 from feedback.export import Manifest, export_batch
 from feedback.lake_source import candidates_from_lake
+from feedback.lakefs import LakeFS
 from feedback.pii import Scrubber
 from feedback.rescore import Rescorer
 from feedback.reviews import Action, CandidateState, ReviewEvent, fold, new_review
@@ -60,19 +61,20 @@ CANDIDATE_FRAME_SCHEMA: dict[str, pl.DataType] = {
 class FeedbackLake:
     """Candidates, reviews and exports under one lake path."""
 
-    def __init__(self, lake: Path | str) -> None:
-        self.path = Path(lake)
-        self.candidates = CandidateStore(self.path)
-        self.reviews = ReviewStore(self.path, self.candidates)
+    def __init__(self, lake: Path | str | LakeFS) -> None:
+        self.fs = LakeFS.from_location(lake)
+        self.path = self.fs.location  # a Path for a local folder, the URL for an object store
+        self.candidates = CandidateStore(self.fs)
+        self.reviews = ReviewStore(self.fs, self.candidates)
 
-    def add_candidates(self, candidates: Iterable[Candidate]) -> list[Path]:
+    def add_candidates(self, candidates: Iterable[Candidate]) -> list[Path | str]:
         return self.candidates.write(candidates)
 
     def sync_from_scores(
         self, rescorer: Rescorer | None = None, since: datetime | None = None, until: datetime | None = None
     ) -> list[Candidate]:
         """Build candidates from the lake's own score and conversation tables and write them (idempotent)."""
-        candidates = candidates_from_lake(self.path, rescorer, since, until)
+        candidates = candidates_from_lake(self.fs, rescorer, since, until)
         if candidates:
             self.add_candidates(candidates)
         return candidates
@@ -119,7 +121,7 @@ class FeedbackLake:
         detectors: Sequence[str] | None = None,
         scrubber: Scrubber | None = None,
     ) -> Manifest:
-        return export_batch(self.path, out_dir, since, until, split_eval, seed, detectors=detectors, scrubber=scrubber)
+        return export_batch(self.fs, out_dir, since, until, split_eval, seed, detectors=detectors, scrubber=scrubber)
 
 
 def _row(c: Candidate, s: CandidateState) -> dict[str, object]:

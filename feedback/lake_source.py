@@ -18,6 +18,7 @@ import polars as pl
 from detectors.schema import Conversation, ScoreRecord
 from feedback.candidates import Candidate
 from feedback.factory import CANDIDATE_DETECTORS, build_candidates
+from feedback.lakefs import LakeFS
 from feedback.rescore import Rescorer
 from feedback.store import scan_table
 
@@ -25,13 +26,14 @@ SourceKey = tuple[str, str, int, int]  # conversation_id, topic, partition, offs
 
 
 def flagged_from_lake(
-    lake: Path | str,
+    lake: Path | str | LakeFS,
     since: datetime | None = None,
     until: datetime | None = None,
     detectors: Sequence[str] = tuple(CANDIDATE_DETECTORS),
 ) -> tuple[list[ScoreRecord], dict[SourceKey, Conversation]]:
     """Flagged records of `detectors` scored in [since, until), and the snapshots they were scored on."""
-    scores, convs = scan_table(Path(lake) / "scores"), scan_table(Path(lake) / "conversations")
+    fs = LakeFS.from_location(lake)
+    scores, convs = scan_table(fs, "scores"), scan_table(fs, "conversations")
     if scores is None or convs is None:
         return [], {}
     query = scores.filter(pl.col("flagged") & pl.col("detector").is_in(list(detectors)))
@@ -59,7 +61,7 @@ def flagged_from_lake(
 
 
 def candidates_from_lake(
-    lake: Path | str,
+    lake: Path | str | LakeFS,
     rescorer: Rescorer | None = None,
     since: datetime | None = None,
     until: datetime | None = None,

@@ -3,8 +3,9 @@
     {lake}/candidates/date=YYYY-MM-DD/cand-{content digest}.parquet   (date of created_at, UTC)
     {lake}/reviews/date=YYYY-MM-DD/{at:%Y%m%dT%H%M%S%fZ}-{event_id}.parquet   (date of the event)
 
-Every file is written to a hidden temporary name beside its final one and renamed into place,
-so a reader never sees half a file and a crash leaves at most a `.tmp` file that readers ignore.
+Every file lands atomically through `feedback.lakefs.LakeFS`: on a local folder it is written to a
+hidden temporary name and renamed into place (a crash leaves at most a `.tmp` file that readers
+ignore); on an object store (`s3://...`) it is one PUT, invisible until complete.
 Files are never rewritten: candidate file names are derived from their content (a replayed batch
 lands on the same name), and a review is one small file per event, named by time and id. Readers
 use polars lazy scans over the hive-partitioned folders.
@@ -14,8 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Iterable
 from datetime import UTC
 from pathlib import Path
@@ -25,6 +24,7 @@ import polars as pl
 from feedback.candidates import Candidate
 from feedback.dedupe import dedupe
 from feedback.errors import StoreError, UnknownCandidateError
+from feedback.lakefs import LakeFS
 from feedback.reviews import CandidateState, ReviewEvent, fold
 
 _UTC = pl.Datetime("us", "UTC")
@@ -64,35 +64,27 @@ REVIEW_SCHEMA: dict[str, pl.DataType] = {
 _JSON_COLUMNS = ("prompt", "rejected", "chosen", "occurrences", "details")
 
 
-def write_atomic(frame: pl.DataFrame, path: Path) -> Path:
-    """Write `frame` to `path` through a temporary file and a rename (atomic on one filesystem)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+def write_atomic(frame: pl.DataFrame, lake: LakeFS, *parts: str) -> Path | str:
+    """Write `frame` at `parts` under the lake so that no reader sees half a file."""
     try:
-        frame.write_parquet(tmp, compression="zstd", statistics=True)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())  # the rename must not land before the bytes do
-        os.replace(tmp, path)
+        return lake.write_parquet(frame, *parts)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"cannot write {path}: {exc}") from exc
-    return path
+        raise StoreError(f"cannot write {lake.url(*parts)}: {exc}") from exc
 
 
-def scan_table(root: Path) -> pl.LazyFrame | None:
-    """Lazy scan of a hive-partitioned table, or None while it has no file."""
-    if not any(root.glob("**/*.parquet")):
-        return None
-    return pl.scan_parquet(root / "**" / "*.parquet", hive_partitioning=True).drop("date", strict=False)
+def scan_table(lake: LakeFS, table: str) -> pl.LazyFrame | None:
+    """Lazy scan of a hive-partitioned table (the `date` column dropped), or None while it has no file."""
+    scan = lake.scan(table)
+    return None if scan is None else scan.drop("date", strict=False)
 
 
 class CandidateStore:
     """The `{lake}/candidates` table."""
 
-    def __init__(self, lake: Path | str) -> None:
-        self.root = Path(lake) / "candidates"
+    def __init__(self, lake: Path | str | LakeFS) -> None:
+        self.lake = LakeFS.from_location(lake)
 
-    def write(self, candidates: Iterable[Candidate]) -> list[Path]:
+    def write(self, candidates: Iterable[Candidate]) -> list[Path | str]:
         """Append candidates (one file per created_at date); the same batch twice lands on the same file."""
         by_date: dict[str, list[Candidate]] = {}
         for c in candidates:
@@ -100,13 +92,12 @@ class CandidateStore:
         paths = []
         for date, group in sorted(by_date.items()):
             digest = hashlib.sha256("\n".join(c.model_dump_json() for c in group).encode()).hexdigest()[:24]
-            paths.append(
-                write_atomic(candidates_to_frame(group), self.root / f"date={date}" / f"cand-{digest}.parquet")
-            )
+            name = f"cand-{digest}.parquet"
+            paths.append(write_atomic(candidates_to_frame(group), self.lake, "candidates", f"date={date}", name))
         return paths
 
     def scan(self) -> pl.LazyFrame | None:
-        return scan_table(self.root)
+        return scan_table(self.lake, "candidates")
 
     def all(self) -> list[Candidate]:
         """Every candidate once: rows of one id from several files merged (occurrences unioned)."""
@@ -126,9 +117,9 @@ class CandidateStore:
 class ReviewStore:
     """The `{lake}/reviews` table: one file per event, validated against the candidates before writing."""
 
-    def __init__(self, lake: Path | str, candidates: CandidateStore | None = None) -> None:
-        self.root = Path(lake) / "reviews"
-        self.candidates = candidates or CandidateStore(lake)
+    def __init__(self, lake: Path | str | LakeFS, candidates: CandidateStore | None = None) -> None:
+        self.lake = LakeFS.from_location(lake)
+        self.candidates = candidates or CandidateStore(self.lake)
 
     def append(self, event: ReviewEvent) -> CandidateState:
         """Write `event` if it applies to the candidate's current state; return the new state.
@@ -143,11 +134,11 @@ class ReviewStore:
         state = fold(candidate, [*history, event], strict=True)
         at = event.at.astimezone(UTC)
         name = f"{at.strftime('%Y%m%dT%H%M%S%fZ')}-{event.event_id}.parquet"
-        write_atomic(events_to_frame([event]), self.root / f"date={at.strftime('%Y-%m-%d')}" / name)
+        write_atomic(events_to_frame([event]), self.lake, "reviews", f"date={at.strftime('%Y-%m-%d')}", name)
         return state
 
     def scan(self) -> pl.LazyFrame | None:
-        return scan_table(self.root)
+        return scan_table(self.lake, "reviews")
 
     def events(self, candidate_id: str | None = None) -> list[ReviewEvent]:
         scan = self.scan()
@@ -188,7 +179,7 @@ def load_states(
     candidates: CandidateStore, reviews: ReviewStore | None = None
 ) -> list[tuple[Candidate, CandidateState]]:
     """Every candidate with the non-strict fold of its events, oldest first."""
-    reviews = reviews or ReviewStore(candidates.root.parent, candidates)
+    reviews = reviews or ReviewStore(candidates.lake, candidates)
     by_id: dict[str, list[ReviewEvent]] = {}
     for event in reviews.events():
         by_id.setdefault(event.candidate_id, []).append(event)

@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
 
@@ -97,6 +98,6 @@ def run_demo(settings: Settings, limit: int | None = None) -> int:
     pairs = candidates.filter(pl.col("kind") == "pair").height
     print(f"candidate DPO pairs: {candidates.height} ({pairs} with a proposed chosen); invalid messages are on "
           f"{live.dlq_topic} with their reasons")
-    print(f"lake: {lake.root.resolve()}")
+    print(f"lake: {lake.root.resolve() if isinstance(lake.root, Path) else lake.root}")  # a folder or a URL
     print(f"dashboard: sahaja --lake {lake.root} dashboard")
     return 0

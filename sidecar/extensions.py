@@ -1,18 +1,24 @@
-"""Stateful additions to a batch (feedback candidates, drift windows) behind one small interface.
+"""Additions to a batch (feedback candidates, drift windows) behind one small interface.
 
-An extension sees the validated batch and its score outcome, returns extra topic messages, and
-writes its lake rows inside the same durable step, so the commit covers them too. A replayed
-batch may produce its candidates again: the candidate store merges rows by candidate id.
+An extension sees the validated batch and its score outcome and returns an `Addition`: extra topic
+messages and the lake write that goes with them, as values. The worker runs that write inside the
+batch's durable step (so the commit covers it), possibly on its sink thread while the next batch is
+scored, which is why nothing is kept on the extension between the two. A replayed batch may
+produce its candidates again: the candidate store merges rows by candidate id.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from detectors.pipeline import ScoreOutcome, Scorer
-from feedback import Candidate, FeedbackLake, build_candidates, candidate_message, scorer_rescorer
+from feedback import Candidate, FeedbackLake, StoreError, build_candidates, candidate_message, scorer_rescorer
 from sidecar.batch import SplitBatch
+from sidecar.errors import LakeWriteError
 from sidecar.lake import Lake
 from sidecar.metrics import Metrics
 from sidecar.settings import Settings
@@ -22,10 +28,16 @@ log = logging.getLogger(__name__)
 TopicMessage = tuple[str, bytes, bytes]
 
 
-class BatchExtension(Protocol):
-    def on_batch(self, batch: SplitBatch, outcome: ScoreOutcome) -> list[TopicMessage]: ...
+@dataclass(frozen=True)
+class Addition:
+    """What an extension adds to one batch: topic messages and its lake write (None: nothing to write)."""
 
-    def write_lake(self, batch: SplitBatch) -> None: ...
+    messages: list[TopicMessage] = field(default_factory=list)
+    write_lake: Callable[[], None] | None = None
+
+
+class BatchExtension(Protocol):
+    def on_batch(self, batch: SplitBatch, outcome: ScoreOutcome) -> Addition: ...
 
 
 class FeedbackExtension:
@@ -33,18 +45,21 @@ class FeedbackExtension:
 
     def __init__(self, settings: Settings, lake: Lake, scorer: Scorer) -> None:
         self.topic = settings.candidates_topic
-        self.store = FeedbackLake(lake.root)
+        self.store = FeedbackLake(lake.fs)
         self.rescorer = scorer_rescorer(scorer)
-        self._pending: list[Candidate] = []
 
-    def on_batch(self, batch: SplitBatch, outcome: ScoreOutcome) -> list[TopicMessage]:
+    def on_batch(self, batch: SplitBatch, outcome: ScoreOutcome) -> Addition:
         conversations = {item.conversation.conversation_id: item.conversation for item in batch.conversations}
-        self._pending = build_candidates(outcome.records, conversations, self.rescorer)
-        return [(self.topic, *candidate_message(c)) for c in self._pending]
+        candidates = build_candidates(outcome.records, conversations, self.rescorer)
+        if not candidates:
+            return Addition()
+        return Addition([(self.topic, *candidate_message(c)) for c in candidates], partial(self._write, candidates))
 
-    def write_lake(self, batch: SplitBatch) -> None:
-        if self._pending:
-            self.store.add_candidates(self._pending)
+    def _write(self, candidates: list[Candidate]) -> None:
+        try:
+            self.store.add_candidates(candidates)
+        except StoreError as exc:  # a sink error, so the worker retries the batch instead of dying
+            raise LakeWriteError(str(exc)) from exc
 
 
 class DriftExtension:
@@ -68,32 +83,31 @@ class DriftExtension:
             window_seconds=settings.drift_window_seconds,
             alpha=settings.drift_alpha,
         )
-        self._events: list[Any] = []
 
-    def on_batch(self, batch: SplitBatch, outcome: ScoreOutcome) -> list[TopicMessage]:
+    def on_batch(self, batch: SplitBatch, outcome: ScoreOutcome) -> Addition:
         from detectors.drift import DriftError, drift_texts
 
-        self._events = []
         if not batch.conversations or outcome.embeddings is None:
-            return []
+            return Addition()
         try:
             vectors = outcome.embeddings.get(drift_texts(batch.conversations))
-            self._events = self.monitor.observe_items(batch.conversations, vectors, outcome.records)
+            events = self.monitor.observe_items(batch.conversations, vectors, outcome.records)
         except (DriftError, KeyError) as exc:
             log.error("drift monitor skipped a batch: %s", exc)
             self.metrics.detector_errors.labels(detector="drift_monitor").inc()
-            return []
-        for event in self._events:
+            return Addition()
+        if not events:
+            return Addition()
+        for event in events:
             if event.drifted:
                 self.metrics.drift_alarms.labels(test=event.test.split(":")[0]).inc()
-        return [(self.topic, event.window_id.encode(), event.model_dump_json().encode()) for event in self._events]
+        messages = [(self.topic, event.window_id.encode(), event.model_dump_json().encode()) for event in events]
+        return Addition(messages, partial(self._write, events))
 
-    def write_lake(self, batch: SplitBatch) -> None:
-        if not self._events:
-            return
-        first = self._events[0]
+    def _write(self, events: list[Any]) -> None:
+        first = events[0]
         name = f"window-{first.window_id}-{first.comparison}".replace("/", "_").replace(":", "_")
-        self.lake.write_rows("drift", [e.model_dump() for e in self._events], first.window_end.date(), name)
+        self.lake.write_rows("drift", [e.model_dump() for e in events], first.window_end.date(), name)
 
 
 def build_extensions(settings: Settings, lake: Lake, scorer: Scorer, metrics: Metrics) -> list[BatchExtension]:

@@ -5,15 +5,16 @@ they hold. A batch that is re-processed after a crash (its offsets were never co
 cut differently the second time, so before a new file lands, every file of the same source
 partition whose range overlaps it is removed: replays overwrite, they never duplicate. The
 uncommitted tail that such a removal takes away is re-read and rewritten by the following batches.
+
+The root is a local folder or an object-store URL (`s3://bucket/prefix`); `feedback.lakefs.LakeFS`
+does the file operations (rename into place locally, one atomic PUT per file on a store) and every
+`OSError` it raises becomes a `LakeWriteError`, which the worker retries without committing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from detectors.schema import ScoreRecord, SourcedConversation
+from feedback.lakefs import LakeFS, parse_location
 from sidecar.errors import LakeWriteError
 
 SCORE_SCHEMA: dict[str, Any] = {
@@ -85,67 +87,65 @@ def file_name(topic: str, partition: int, first: int, last: int) -> str:
     return f"{topic}+{partition}+{first:020d}+{last:020d}.parquet"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def write_parquet_atomic(frame: pl.DataFrame, path: Path | str) -> None:
+    """Write one Parquet file so that readers never see half of it (temp + fsync + rename locally,
+    one PUT on an object store)."""
+    location = parse_location(path)
+    folder, name = (location.parent, location.name) if isinstance(location, Path) else location.rsplit("/", 1)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
-    """Write to a temporary name in the same folder, fsync, rename: readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(tmp, compression="zstd", statistics=True)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        LakeFS.from_location(folder).write_parquet(frame, name)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
         raise LakeWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _remove_overlaps(folder: Path, topic: str, partition: int, first: int, last: int, keep: str) -> None:
-    if not folder.is_dir():
-        return
+def _remove_overlaps(fs: LakeFS, folder: tuple[str, ...], topic: str, partition: int, span: tuple[int, int],
+                     keep: str) -> None:
     prefix = f"{topic}+{partition}+"
-    for entry in os.scandir(folder):
-        if not entry.name.startswith(prefix) or entry.name == keep:
+    first, last = span
+    for name in fs.list_names(*folder):
+        if not name.startswith(prefix) or name == keep:
             continue
-        match = _FILE_RE.match(entry.name)
+        match = _FILE_RE.match(name)
         if match and int(match["first"]) <= last and int(match["last"]) >= first:
-            Path(entry.path).unlink(missing_ok=True)
+            fs.delete(*folder, name)
 
 
 class Lake:
-    """Writes and locates the lake's tables under one root folder."""
+    """Writes and locates the lake's tables under one root: a local folder or an object-store URL."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Path | str | LakeFS) -> None:
+        self.fs = LakeFS.from_location(root)
+        self.root = self.fs.location
 
-    def table(self, name: str) -> Path:
-        return self.root / name
+    def table(self, name: str) -> Path | str:
+        """Where a table lives, as polars reads it (a local path or a URL)."""
+        return self.fs.url(name)
 
-    def glob(self, name: str) -> str:
-        return str(self.table(name) / "**" / "*.parquet")
+    def glob(self, name: str) -> Path | str:
+        return self.fs.url(name, "**", "*.parquet")
+
+    def scan(self, name: str) -> pl.LazyFrame | None:
+        """Hive-partitioned lazy scan of one table (None while it has no file), local or remote alike."""
+        return self.fs.scan(name)
+
+    def _write(self, frame: pl.DataFrame, *parts: str) -> Path | str:
+        try:
+            return self.fs.write_parquet(frame, *parts)
+        except OSError as exc:
+            raise LakeWriteError(f"cannot write {self.fs.url(*parts)}: {exc.strerror or exc}") from exc
 
     def _write_ranged(
-        self, frame: pl.DataFrame, folder: Path, topic: str, partition: int, span: tuple[int, int]
-    ) -> Path:
+        self, frame: pl.DataFrame, folder: tuple[str, ...], topic: str, partition: int, span: tuple[int, int]
+    ) -> Path | str:
         name = file_name(topic, partition, *span)
-        path = folder / name
-        write_parquet_atomic(frame, path)
+        written = self._write(frame, *folder, name)
         try:
-            _remove_overlaps(folder, topic, partition, span[0], span[1], keep=name)
+            _remove_overlaps(self.fs, folder, topic, partition, span, keep=name)
         except OSError as exc:
-            raise LakeWriteError(f"cannot remove replaced files in {folder}: {exc}") from exc
-        return path
+            raise LakeWriteError(f"cannot remove replaced files in {self.fs.url(*folder)}: {exc}") from exc
+        return written
 
-    def write_scores(self, records: Sequence[ScoreRecord], topic: str, ranges: OffsetRanges) -> list[Path]:
+    def write_scores(self, records: Sequence[ScoreRecord], topic: str, ranges: OffsetRanges) -> list[Path | str]:
         """One file per (date, detector, source partition); `ranges` gives each partition's batch span."""
         groups: dict[tuple[date, str, int], list[dict[str, Any]]] = defaultdict(list)
         for rec in records:
@@ -153,22 +153,24 @@ class Lake:
         written = []
         for (day, detector, partition), rows in sorted(groups.items()):
             frame = pl.DataFrame(rows, schema=SCORE_SCHEMA)
-            folder = self.table("scores") / f"date={day.isoformat()}" / f"detector={detector}"
+            folder = ("scores", f"date={day.isoformat()}", f"detector={detector}")
             written.append(self._write_ranged(frame, folder, topic, partition, ranges[partition]))
         return written
 
-    def write_conversations(self, items: Sequence[SourcedConversation], topic: str, ranges: OffsetRanges) -> list[Path]:
+    def write_conversations(
+        self, items: Sequence[SourcedConversation], topic: str, ranges: OffsetRanges
+    ) -> list[Path | str]:
         groups: dict[tuple[date, int], list[dict[str, Any]]] = defaultdict(list)
         for item in items:
             groups[(item.event_time.date(), item.source.partition)].append(conversation_row(item))
         written = []
         for (day, partition), rows in sorted(groups.items()):
             frame = pl.DataFrame(rows, schema=CONVERSATION_SCHEMA)
-            folder = self.table("conversations") / f"date={day.isoformat()}"
+            folder = ("conversations", f"date={day.isoformat()}")
             written.append(self._write_ranged(frame, folder, topic, partition, ranges[partition]))
         return written
 
-    def write_labels(self, labels: Sequence[tuple[Any, Any]], topic: str, ranges: OffsetRanges) -> list[Path]:
+    def write_labels(self, labels: Sequence[tuple[Any, Any]], topic: str, ranges: OffsetRanges) -> list[Path | str]:
         """Late correctness labels (`{conversation_id, labels}` events), partitioned by arrival date."""
         groups: dict[tuple[date, int], list[dict[str, Any]]] = defaultdict(list)
         for source, event in labels:
@@ -177,11 +179,11 @@ class Lake:
         written = []
         for (day, partition), rows in sorted(groups.items()):
             frame = pl.DataFrame(rows, schema=LABEL_SCHEMA)
-            folder = self.table("labels") / f"date={day.isoformat()}"
+            folder = ("labels", f"date={day.isoformat()}")
             written.append(self._write_ranged(frame, folder, topic, partition, ranges[partition]))
         return written
 
-    def write_detector_errors(self, failures: Sequence[Any], topic: str, ranges: OffsetRanges) -> list[Path]:
+    def write_detector_errors(self, failures: Sequence[Any], topic: str, ranges: OffsetRanges) -> list[Path | str]:
         """Which offsets lack a detector's scores because it failed open (one row per detector and
         source partition). Not date-partitioned, so that a replayed batch overwrites its own file."""
         failed_at = datetime.now(UTC)
@@ -193,15 +195,12 @@ class Lake:
                 for f in failures
             ]
             frame = pl.DataFrame(rows, schema=DETECTOR_ERROR_SCHEMA)
-            written.append(self._write_ranged(frame, self.table("detector_errors"), topic, partition, (first, last)))
+            written.append(self._write_ranged(frame, ("detector_errors",), topic, partition, (first, last)))
         return written
 
-    def write_rows(self, table: str, rows: Iterable[dict[str, Any]], day: date, name: str) -> Path:
+    def write_rows(self, table: str, rows: Iterable[dict[str, Any]], day: date, name: str) -> Path | str:
         """Append a file of rows to a small table (drift events, label events, detector errors)."""
-        frame = pl.DataFrame(list(rows))
-        path = self.table(table) / f"date={day.isoformat()}" / f"{name}.parquet"
-        write_parquet_atomic(frame, path)
-        return path
+        return self._write(pl.DataFrame(list(rows)), table, f"date={day.isoformat()}", f"{name}.parquet")
 
 
 def conversation_row(item: SourcedConversation) -> dict[str, Any]:

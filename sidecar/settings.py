@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from detectors.config import DEFAULT_DETECTORS, DetectorConfig, EncoderVariant, ProviderChoice, default_cache_dir
+from feedback.lakefs import LakeLocation, StoreTimeouts
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 
@@ -94,8 +95,19 @@ class Settings(BaseSettings):
     sink_retry_backoff_max_ms: int = Field(description="largest retry delay", default=30000, ge=10)
 
     # Lake
-    lake_path: Path = Field(default=Path("./sahaja-lake"), description="root folder of the Parquet lake")
+    lake_path: LakeLocation = Field(
+        default=Path("./sahaja-lake"),
+        description="root of the Parquet lake: a folder, or an object-store URL (`s3://bucket/prefix`, `gs://`, "
+        "`az://`; credentials and `AWS_ENDPOINT_URL` from the environment)",
+    )
     store_conversations: bool = Field(default=True, description="write the conversation text to the lake")
+    lake_connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="object-store lake: seconds to open a connection before a write fails"
+    )
+    lake_request_timeout_s: float = Field(
+        default=10.0, gt=0, description="object-store lake: seconds without a byte before a request fails (a stall)"
+    )
+    lake_attempts: int = Field(default=3, ge=1, le=10, description="object-store lake: tries per request")
 
     # Detectors and encoder
     model_cache_dir: Path = Field(
@@ -109,6 +121,10 @@ class Settings(BaseSettings):
         description="encoder window in tokens; longer texts are windowed, never cut", default=256, ge=8, le=512
     )
     token_budget: int = Field(description="padded tokens per encoder run", default=16384, ge=256)
+    embedding_memo_size: int = Field(
+        default=16384, ge=0,
+        description="recent text embeddings reused, not re-embedded (snapshots, re-scoring); ~1.6 KiB each; 0: off",
+    )
     intra_op_threads: int = Field(description="ONNX Runtime threads; 0: one per core", default=0, ge=0)
     thresholds_file: Path | None = Field(
         default=None, description="JSON {detector: threshold}; default: the packaged file"
@@ -135,6 +151,9 @@ class Settings(BaseSettings):
     )
     log_format: Literal["json", "text"] = Field(default="json", description="json (one object per line) or text")
 
+    def lake_timeouts(self) -> StoreTimeouts:
+        return StoreTimeouts(self.lake_connect_timeout_s, self.lake_request_timeout_s, self.lake_attempts)
+
     def detector_config(self) -> DetectorConfig:
         return DetectorConfig(
             model_cache_dir=self.model_cache_dir,
@@ -142,6 +161,7 @@ class Settings(BaseSettings):
             provider=self.provider,
             max_length=self.max_length,
             token_budget=self.token_budget,
+            embedding_memo_size=self.embedding_memo_size,
             intra_op_threads=self.intra_op_threads,
             thresholds_file=self.thresholds_file,
             drift_reference=self.drift_reference,

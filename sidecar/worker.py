@@ -4,6 +4,11 @@ Ordering is the whole design (as in a checkpoint): the lake and the topics (scor
 are flushed first and offsets committed last (`last offset + 1`). A crash anywhere before the
 commit means the batch is read again; the lake overwrites by offset range, so a replay never
 duplicates. Nothing here can block the production path: the worker only reads the input topic.
+
+Two stages overlap: while one sink thread makes batch N durable (fsync, acks), the consumer thread
+polls and scores batch N+1; it then waits for N, commits N and hands N+1 to the sink. So at most
+two batches are in memory, commits stay in order and on the consumer's own thread (kafka-python's
+consumer is not thread-safe), and a sink that fails stops the stream after one more batch.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import resource
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +29,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from detectors.pipeline import ScoreOutcome, Scorer
 from sidecar.batch import SplitBatch, split_batch
 from sidecar.errors import SinkError
-from sidecar.extensions import BatchExtension
+from sidecar.extensions import Addition, BatchExtension
 from sidecar.kafka_clients import broker_connected
 from sidecar.metrics import Metrics
 from sidecar.settings import Settings
@@ -51,6 +57,20 @@ class WorkerState:
 
     def alive(self, stall_s: float) -> bool:
         return time.monotonic() - self.last_loop < stall_s
+
+
+@dataclass
+class ScoredBatch:
+    """A scored batch with everything its durable step needs, as values (handed to the sink thread)."""
+
+    batch: SplitBatch
+    outcome: ScoreOutcome
+    additions: list[Addition]
+    started: float
+
+    @property
+    def extra_messages(self) -> list[Any]:
+        return [m for a in self.additions for m in a.messages]
 
 
 def rss_bytes() -> int:
@@ -85,11 +105,18 @@ class Worker:
         self.extensions = extensions or []
         self._batch_limit = settings.batch_max_size
         self._poll_failures = 0
+        self._sink: ThreadPoolExecutor | None = None
+        self._in_flight: tuple[ScoredBatch, Future[bool]] | None = None
 
     def run(self, stop: threading.Event, until: Callable[[WorkerState], bool] | None = None) -> None:
         self.scorer.warm_up()
         self.metrics.set_provider(self.scorer.provider)
         self.state.models_loaded = True
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sahaja-sink") as sink:
+            self._sink = sink
+            self._loop(stop, until)
+
+    def _loop(self, stop: threading.Event, until: Callable[[WorkerState], bool] | None) -> None:
         pending: list[Any] = []
         first_at = 0.0
         wait_s = self.settings.batch_max_wait_ms / 1000
@@ -104,14 +131,17 @@ class Worker:
                 if records and not pending:
                     first_at = time.monotonic()
                 pending.extend(records)
+            if self._in_flight is not None and self._in_flight[1].done():
+                self._finish_in_flight()
             full = len(pending) >= self._batch_limit
             if pending and (full or time.monotonic() - first_at >= wait_s):
                 self.process(pending, stop)
                 pending = []
-            if until is not None and not pending and until(self.state):
+            if until is not None and not pending and self._in_flight is None and until(self.state):
                 break
         if pending:
             self.process(pending, stop)
+        self._finish_in_flight()
         self.state.stopping = True
 
     def _poll(self, timeout_s: float, max_records: int, stop: threading.Event) -> dict[Any, list[Any]]:
@@ -131,7 +161,16 @@ class Worker:
         return polled
 
     def process(self, records: list[Any], stop: threading.Event) -> None:
-        """Score one batch and commit it; on a failed commit the batch is simply read again."""
+        """Score one batch, then hand it to the sink stage once the batch before it is committed."""
+        scored = self._score(records)
+        self._finish_in_flight()
+        if self._sink is None:  # not running (a direct call): make it durable here
+            if self._make_durable(scored, stop):
+                self._commit(scored)
+            return
+        self._in_flight = (scored, self._sink.submit(self._make_durable, scored, stop))
+
+    def _score(self, records: list[Any]) -> ScoredBatch:
         started = time.monotonic()
         self.metrics.consumed.inc(len(records))
         batch = split_batch(
@@ -145,11 +184,21 @@ class Worker:
             self.metrics.detector_errors.labels(detector=failure.detector).inc()
         # The scorer may have moved from a failed GPU to the CPU during this batch: say so.
         self.metrics.set_provider(self.scorer.provider)
-        extra_messages = []
-        for ext in self.extensions:
-            extra_messages.extend(ext.on_batch(batch, outcome))
-        if not self._make_durable(batch, outcome, extra_messages, stop):
+        additions = [ext.on_batch(batch, outcome) for ext in self.extensions]
+        return ScoredBatch(batch, outcome, additions, started)
+
+    def _finish_in_flight(self) -> None:
+        """Wait for the batch in the sink stage and commit it (on this, the consumer's, thread)."""
+        if self._in_flight is None:
             return
+        scored, durable = self._in_flight
+        self._in_flight = None
+        if durable.result():
+            self._commit(scored)
+
+    def _commit(self, scored: ScoredBatch) -> None:
+        """On a failed commit the batch is simply read again."""
+        batch = scored.batch
         try:
             self.consumer.commit(
                 {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in batch.commit.items()}
@@ -158,17 +207,19 @@ class Worker:
             # The group moved on (rebalance): the new owner re-reads this batch and overwrites its files.
             log.warning("commit failed, batch will be re-read: %s", type(exc).__name__)
             return
-        self._count(batch, outcome.records, started)
+        self._count(batch, scored.outcome.records, scored.started)
 
-    def _make_durable(self, batch: SplitBatch, outcome: ScoreOutcome, extra: list[Any], stop: threading.Event) -> bool:
+    def _make_durable(self, scored: ScoredBatch, stop: threading.Event) -> bool:
+        """Both sinks, retried with backoff until they succeed or the worker stops (sink thread)."""
         backoff = self.settings.sink_retry_backoff_ms / 1000
-        records = outcome.records
+        batch, outcome = scored.batch, scored.outcome
         while True:
             try:
-                self.lake_sink.write(batch, records, outcome.failures)
-                for ext in self.extensions:
-                    ext.write_lake(batch)
-                self.topic_sink.write(records, batch.dead, extra)
+                self.lake_sink.write(batch, outcome.records, outcome.failures)
+                for addition in scored.additions:
+                    if addition.write_lake is not None:
+                        addition.write_lake()
+                self.topic_sink.write(outcome.records, batch.dead, scored.extra_messages)
                 self.state.connected = True
                 self.metrics.paused.set(0)
                 return True
@@ -177,8 +228,9 @@ class Worker:
                 self.metrics.sink_failures.labels(sink=sink).inc()
                 self.metrics.paused.set(1)
                 log.error("sink %s failed, not committing; retrying in %.1fs: %s", sink, backoff, exc)
-                # Not polling while we wait keeps memory bounded to this one batch. On shutdown the
-                # batch stays uncommitted and is read again by whoever owns the partition next.
+                # The consumer thread waits for this batch before it polls again, so memory stays
+                # bounded to two batches. On shutdown the batch stays uncommitted and is read again
+                # by whoever owns the partition next.
                 if stop.wait(backoff):
                     return False
                 self.state.last_loop = time.monotonic()

@@ -70,3 +70,38 @@ def test_sigterm_style_stop_finishes_the_batch_and_commits(settings_factory) -> 
     scores = pl.scan_parquet(Lake(settings.lake_path).glob("scores"), hive_partitioning=False).collect()
     assert scores.height == 40
 
+
+
+def test_sink_of_one_batch_overlaps_scoring_of_the_next_and_commits_stay_complete(settings_factory) -> None:
+    """The lake files of batch N are written while batch N+1 is being scored (the two-stage worker)."""
+    import time
+
+    from detectors.pipeline import Scorer
+    from tests.head_scorers import warm_scorer
+
+    class TimedScorer(Scorer):
+        """The real hedging head, recording when each batch was scored."""
+
+        intervals: list[tuple[float, float]] = []
+
+        def score(self, items, scored_at=None):
+            started = time.time()
+            try:
+                return super().score(items, scored_at)
+            finally:
+                self.intervals.append((started, time.time()))
+
+    base = warm_scorer("hedging")
+    scorer = TimedScorer(base.detectors, base.config)
+    settings = settings_factory(batch_max_size=32, detectors=("hedging",))
+    items = [conversation(i, wrapper=i % 2 == 0) for i in range(320)]
+    produce_json(settings.kafka_bootstrap_servers, settings.input_topic, items)
+    state = run_worker(settings, until=lambda s: s.committed_messages >= len(items), scorer=scorer)
+    assert state.committed_messages == len(items)
+
+    lake = Lake(settings.lake_path)
+    written = [p.stat().st_mtime for p in (lake.root / "scores").rglob("*.parquet")]
+    scores = pl.scan_parquet(lake.glob("scores"), hive_partitioning=False).collect()
+    assert scores.height == scores.unique(["conversation_id", "turn"]).height == len(items)
+    during_scoring = [t for t in written if any(a < t < b for a, b in TimedScorer.intervals)]
+    assert during_scoring, "no lake file was written while a later batch was being scored"

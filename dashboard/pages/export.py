@@ -2,6 +2,7 @@
 
 import io
 import json
+import tempfile
 import zipfile
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -11,6 +12,7 @@ import streamlit as st
 from dashboard import data
 from dashboard.settings import current
 from feedback import FeedbackError, FeedbackLake, verify_batch
+from feedback.lakefs import LakeFS
 
 LAST_KEY = "sahaja_last_batch"
 
@@ -28,8 +30,9 @@ def at_midnight(day: object) -> datetime | None:
 
 
 settings = current()
-lake = Path(settings.lake_path)
-batches = lake / "batches"
+lake = settings.lake_path
+fs = LakeFS.from_location(lake)
+batches = fs.url("batches")
 st.title("Export a feedback batch")
 try:
     frame = data.candidates(str(lake), data.stamp(lake, data.FEEDBACK), settings.audit_seed)
@@ -47,7 +50,7 @@ with st.form("export"):
     seed = right.number_input("split seed", min_value=0, value=0, step=1)
     build = st.form_submit_button("Build batch", type="primary")
 if build:
-    out = batches / f"batch-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+    out = fs.url("batches", f"batch-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}")
     try:
         manifest = FeedbackLake(lake).export(
             out, since=at_midnight(since), until=at_midnight(until), split_eval=split or None, seed=int(seed)
@@ -58,14 +61,22 @@ if build:
         st.session_state[LAST_KEY] = str(out)
         st.success(f"Batch {manifest.batch_id} written to {out}")
 
-existing = sorted((p for p in batches.glob("batch-*") if (p / "manifest.json").is_file()), reverse=True)
-if not existing:
+names = sorted(
+    (name for name in fs.list_folders("batches")
+     if name.startswith("batch-") and "manifest.json" in fs.list_names("batches", name)),
+    reverse=True,
+)
+if not names:
     st.info("No batch built yet.")
     st.stop()
-names = [p.name for p in existing]
-last = Path(st.session_state.get(LAST_KEY, existing[0])).name
+last = str(st.session_state.get(LAST_KEY, names[0])).rstrip("/").rsplit("/", 1)[-1]
 pick = st.selectbox("batch", names, index=names.index(last) if last in names else 0)
-folder = batches / pick
+if fs.is_local:
+    folder = Path(fs.url("batches", pick))
+else:  # verified from a local copy (batches never change once their manifest is written)
+    folder = Path(tempfile.gettempdir()) / "sahaja-batches" / pick
+    if not (folder / "manifest.json").is_file():
+        fs.download(folder, "batches", pick)
 try:
     manifest = verify_batch(folder)
 except (FeedbackError, ValueError, OSError) as exc:

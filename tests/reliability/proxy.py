@@ -4,7 +4,9 @@ Threads, not asyncio: the tests drive it from plain synchronous code, and each c
 blocking pumps. `stop()` closes the listener and every live connection (clients see a broker that
 is gone: connection refused); `drop_connections()` cuts live connections but keeps listening (a
 network blip); `refusing = True` accepts and closes at once, counting each retry of the
-clients (to see their backoff); `start()` again listens on the same port, so advertised addresses stay valid.
+clients (to see their backoff); `stall()` keeps every connection open but forwards no byte until
+`resume()` (a peer that hangs: a stalled disk array or object store); `start()` again listens on the
+same port, so advertised addresses stay valid.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class TcpProxy:
         self.accepted = 0  # connections ever forwarded (a reconnecting client raises it)
         self.refusing = False  # accept, then close at once: counts how often clients retry
         self.refused = 0
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     @property
     def running(self) -> bool:
@@ -50,6 +54,13 @@ class TcpProxy:
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         self.drop_connections()
+
+    def stall(self) -> None:
+        """Hold every byte, on live and new connections alike, until `resume()`."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     def drop_connections(self) -> int:
         """Cut every live connection (both sides see a reset or EOF). Returns how many were cut."""
@@ -94,6 +105,7 @@ class TcpProxy:
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while chunk := src.recv(BUFFER_BYTES):
+                self._flowing.wait()
                 dst.sendall(chunk)
         except OSError:
             pass
