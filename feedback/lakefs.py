@@ -131,6 +131,10 @@ class LakeFS:
     def exists(self, *parts: str) -> bool:
         raise NotImplementedError
 
+    def root_problem(self) -> str | None:
+        """Why writes under the root cannot work (for `sahaja doctor`), or None; reads only, writes nothing."""
+        raise NotImplementedError
+
     def scan(self, table: str) -> pl.LazyFrame | None:
         """Hive-partitioned lazy scan of `table/**/*.parquet`, or None while the table has no file."""
         raise NotImplementedError
@@ -230,6 +234,12 @@ class LocalLakeFS(LakeFS):
     def exists(self, *parts: str) -> bool:
         return self.path(*parts).exists()
 
+    def root_problem(self) -> str | None:
+        existing = next((p for p in (self.root, *self.root.parents) if p.exists()), None)
+        if existing is None or not existing.is_dir():
+            return f"{existing or self.root} is not a folder"
+        return None if os.access(existing, os.W_OK) else f"{existing} is not writable"
+
     def has_files(self, table: str) -> bool:
         root = self.path(table)
         return root.is_dir() and next(root.glob("**/*.parquet"), None) is not None
@@ -321,6 +331,12 @@ class ObjectStoreLakeFS(LakeFS):
 
     def exists(self, *parts: str) -> bool:
         return bool(self.fs.get_file_info(self.key(*parts)).type != pafs.FileType.NotFound)
+
+    def root_problem(self) -> str | None:
+        bucket = self.base.split("/", 1)[0]
+        if self.fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+            return f"bucket {bucket} not found (or not visible with these credentials)"
+        return None
 
     def scan(self, table: str) -> pl.LazyFrame | None:
         # One listing serves both "is there anything" and the file list, so polars does not list again.

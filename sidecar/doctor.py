@@ -7,6 +7,7 @@ import socket
 from importlib import metadata
 from typing import Any
 
+from sidecar import kafka_backoff
 from sidecar.settings import Settings
 
 PACKAGES = (
@@ -42,13 +43,30 @@ def broker_reachable(bootstrap: str | None, timeout_s: float = 2.0) -> dict[str,
     return out
 
 
+def lake_report(settings: Settings) -> dict[str, str]:
+    """Where the lake is and whether its root answers (a listing; nothing is written)."""
+    from feedback.lakefs import LakeFS
+
+    try:
+        fs = LakeFS.from_location(settings.lake_path, settings.lake_timeouts())
+        problem = fs.root_problem()
+        tables = [] if problem else fs.list_folders()
+    except Exception as exc:  # noqa: BLE001 - doctor reports, it does not fail
+        return {"location": str(settings.lake_path), "status": f"{type(exc).__name__}: {exc}"[:300]}
+    kind = "local folder" if fs.is_local else "object store"
+    if problem:
+        return {"location": str(fs.location), "kind": kind, "status": problem}
+    return {"location": str(fs.location), "kind": kind, "tables": ", ".join(sorted(tables)) or "none yet"}
+
+
 def doctor_report(settings: Settings) -> dict[str, Any]:
     report: dict[str, Any] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": {name: _version(name) for name in PACKAGES},
         "broker": broker_reachable(settings.kafka_bootstrap_servers),
-        "lake": str(settings.lake_path),
+        "kafka_backoff_fix": "active" if kafka_backoff.install() else "not needed for this kafka-python",
+        "lake": lake_report(settings),
     }
     try:
         from detectors.encoder import encoder_info

@@ -244,3 +244,16 @@ def test_dashboard_export_page_builds_lists_and_verifies_a_batch_on_s3(bucket, t
     manifest = verify_batch(LakeFS.from_location(url).download(tmp_path / "got", "batches", batch_name))
     assert manifest.batch_id in at.success[0].value and manifest.batch_id in at.subheader[0].value
     assert at.get("download_button")
+
+
+def test_doctor_reports_the_object_store_and_its_tables(bucket) -> None:
+    from sidecar.doctor import lake_report
+
+    name, _ = bucket
+    Lake(f"s3://{name}/lake").write_scores([rec(0)], "in", {0: (0, 0)})
+    report = lake_report(Settings(lake_path=f"s3://{name}/lake"))
+    assert report == {"location": f"s3://{name}/lake", "kind": "object store", "tables": "scores"}
+    missing = lake_report(Settings(lake_path="s3://no-such-bucket-here/lake", lake_connect_timeout_s=1,
+                                   lake_request_timeout_s=1, lake_attempts=1))
+    assert missing["kind"] == "object store" and "no-such-bucket-here not found" in missing["status"], missing
+    assert lake_report(Settings(lake_path="/proc/version/lake"))["status"] == "/proc/version is not a folder"
