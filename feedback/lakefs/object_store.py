@@ -1,0 +1,144 @@
+"""A lake under a prefix of an object-store bucket, through pyarrow's filesystem clients."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import polars as pl
+import pyarrow.fs as pafs  # type: ignore[import-untyped]
+
+from feedback.lakefs.base import LakeFS, StoreTimeouts
+
+
+class ObjectStoreLakeFS(LakeFS):
+    """A prefix in a bucket (S3 and S3-compatible stores; GCS and Azure through pyarrow's own clients).
+
+    One PUT per file. A listing is one LIST request per 1,000 keys; a delete is a HEAD and a DELETE
+    (pyarrow also PUTs a zero-byte folder marker so the folder keeps existing, which readers skip).
+    """
+
+    is_local = False
+
+    def __init__(self, url: str, timeouts: StoreTimeouts) -> None:
+        self.location = url
+        self.scheme, rest = url.split("://", 1)
+        self.fs, self.base, self.storage_options = _object_store(self.scheme, rest, timeouts)
+
+    def key(self, *parts: str) -> str:
+        return "/".join((self.base, *parts))
+
+    def url(self, *parts: str) -> str:
+        return "/".join((str(self.location), *parts))
+
+    def write_bytes(self, data: bytes, *parts: str) -> str:
+        with self.fs.open_output_stream(self.key(*parts)) as out:
+            out.write(data)
+        return self.url(*parts)
+
+    def read_bytes(self, *parts: str) -> bytes:
+        with self.fs.open_input_stream(self.key(*parts)) as source:
+            data: bytes = source.read()
+        return data
+
+    def _infos(self, *parts: str, recursive: bool, kind: Any = pafs.FileType.File) -> list[pafs.FileInfo]:
+        selector = pafs.FileSelector(self.key(*parts), recursive=recursive, allow_not_found=True)
+        return [i for i in self.fs.get_file_info(selector) if i.type == kind]
+
+    def list_names(self, *parts: str) -> list[str]:
+        return [i.base_name for i in self._infos(*parts, recursive=False)]
+
+    def list_folders(self, *parts: str) -> list[str]:
+        return sorted(i.base_name for i in self._infos(*parts, recursive=False, kind=pafs.FileType.Directory))
+
+    def list_files(self, *parts: str) -> list[tuple[str, float]]:
+        cut = len(self.base) + 1
+        files = self._infos(*parts, recursive=True)
+        return sorted(
+            (i.path[cut:], i.mtime.timestamp() if i.mtime else 0.0)
+            for i in files
+            if i.base_name.endswith(".parquet") and not i.base_name.startswith(".")
+        )
+
+    def delete(self, *parts: str) -> None:
+        try:
+            self.fs.delete_file(self.key(*parts))
+        except FileNotFoundError:
+            pass
+
+    def exists(self, *parts: str) -> bool:
+        return bool(self.fs.get_file_info(self.key(*parts)).type != pafs.FileType.NotFound)
+
+    def root_problem(self) -> str | None:
+        bucket = self.base.split("/", 1)[0]
+        if self.fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+            return f"bucket {bucket} not found (or not visible with these credentials)"
+        return None
+
+    def scan(self, table: str) -> pl.LazyFrame | None:
+        # One listing serves both "is there anything" and the file list, so polars does not list again.
+        files = self.list_files(table)
+        if not files:
+            return None
+        return pl.scan_parquet(
+            [self.url(path) for path, _ in files], hive_partitioning=True, storage_options=self.storage_options
+        )
+
+    def stamp(self, tables: Iterable[str]) -> float:
+        """Whole seconds of the newest object's mtime, plus the file count (mod 1000) as a fraction.
+
+        An object store has no folder mtimes, so this lists the tables; the count part tells two
+        writes within the same second apart (store mtimes have one-second resolution)."""
+        newest, count = 0.0, 0
+        for table in tables:
+            files = self.list_files(table)
+            count += len(files)
+            newest = max([newest, *(mtime for _, mtime in files)])
+        return 0.0 if count == 0 else float(int(newest)) + (count % 1000) / 1000
+
+
+def _object_store(
+    scheme: str, rest: str, timeouts: StoreTimeouts
+) -> tuple[pafs.FileSystem, str, dict[str, Any] | None]:
+    """The pyarrow filesystem, the root in its own path terms, and polars' storage options.
+
+    Clients are cached per location and endpoint, so the dashboard's many short reads reuse one
+    connection pool instead of opening a new one each time."""
+    env = os.environ
+    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+    account = env.get("AZURE_STORAGE_ACCOUNT_NAME", "")
+    fs, base, options = _client(scheme, rest, timeouts, endpoint, region, account)
+    return fs, base, None if options is None else dict(options)
+
+
+@functools.lru_cache(maxsize=16)
+def _client(
+    scheme: str, rest: str, timeouts: StoreTimeouts, endpoint: str | None, region: str | None, account: str
+) -> tuple[pafs.FileSystem, str, dict[str, Any] | None]:
+    if scheme == "s3":
+        fs = pafs.S3FileSystem(
+            region=region,
+            endpoint_override=endpoint,
+            connect_timeout=timeouts.connect_s,
+            request_timeout=timeouts.request_s,
+            retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=timeouts.attempts),
+            allow_delayed_open=True,  # a small object then goes up as one PutObject, not a multipart upload
+        )
+        options: dict[str, Any] = {
+            "max_retries": max(timeouts.attempts - 1, 0),
+            "connect_timeout": f"{max(int(timeouts.connect_s), 1)}s",
+        }
+        if region:
+            options["aws_region"] = region
+        if endpoint:
+            options["aws_endpoint_url"] = endpoint
+            if endpoint.startswith("http://"):
+                options["aws_allow_http"] = "true"
+        return fs, rest, options
+    if scheme == "az":  # polars' az://container/path; pyarrow takes the account separately
+        return pafs.AzureFileSystem(account_name=account), rest, None
+    fs, path = pafs.FileSystem.from_uri(f"{scheme}://{rest}")
+    return fs, path.rstrip("/"), None
