@@ -142,6 +142,17 @@ def _rate(card: dict[str, Any]) -> str:
     return "not measured (data absent)" if rate is None else f"{rate:.3f}"
 
 
+def _alternatives(card: dict[str, Any]) -> str:
+    tried = card.get("alternatives_not_kept") or []
+    if not tried:
+        return ""
+    lines = "\n".join(f"- {t}" for t in tried)
+    return (
+        "\n## Measured and not kept (train grouped CV; turn out-of-fold AP unless stated)\n"
+        f"{lines}\n"
+    )
+
+
 def _target(f1: float) -> str:
     return "met" if f1 >= 0.85 else f"NOT met ({f1:.3f})"
 
@@ -219,7 +230,7 @@ On dev the head {losses_to_baseline(head, base)}.
 
 Flag rate on a seeded sample of 300 benign AlpacaEval dev answers (unlabelled, and some of them do
 carry wrappers, so this bounds false alarms only loosely): {_rate(card)}.
-
+{_alternatives(card)}
 ## Intended use and limits
 - Monitoring English chat answers for performative disclaimers; a turn score, not a verdict on a model.
 - Trained on 550 answers from 2023-24 models (AlpacaEval, XSTest); new disclaimer styles, other

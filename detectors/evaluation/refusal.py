@@ -33,6 +33,7 @@ REFUSAL_PHRASES: tuple[str, ...] = (
 )
 _REFUSAL = re.compile("|".join(f"(?:{p})" for p in REFUSAL_PHRASES), re.IGNORECASE)
 BASELINE = "refusal_keywords"
+SHORT_ANSWER_CHARS = 160  # "Sorry, but I can't help with that."-style refusals: one or two sentences
 
 
 def keyword_refusal_score(text: str) -> float:
@@ -84,7 +85,24 @@ def _section(
     }
     if detector == "refusal":
         out["kind"] = _kind_accuracy(pairs, found)
+    out["short_answers"] = _short_answer_recall(y, scores, base, threshold, texts)
     return out
+
+
+def _short_answer_recall(
+    y: np.ndarray, scores: np.ndarray, base: np.ndarray, threshold: float, texts: list[str]
+) -> dict[str, Any]:
+    """Recall on positives whose answer is at most `SHORT_ANSWER_CHARS` long: terse refusals carry
+    little text, so this is where an answer-reading head is most likely to miss."""
+    short = np.array([len(t.strip()) <= SHORT_ANSWER_CHARS for t in texts]) & (y > 0.5)
+    n = int(short.sum())
+    if not n:
+        return {"n_positive": 0, "recall": float("nan"), "baseline_recall": float("nan")}
+    return {
+        "n_positive": n,
+        "recall": float(np.mean(scores[short] >= threshold)),
+        "baseline_recall": float(np.mean(base[short] >= 0.5)),
+    }
 
 
 def _kind_accuracy(pairs: list[tuple[dict[str, Any], bool]], found: list[ScoreRecord | None]) -> dict[str, Any]:
@@ -109,6 +127,34 @@ def evaluate_refusal(rows: Sequence[dict[str, Any]], records: Sequence[ScoreReco
     }
 
 
+def _fmt(value: float | None) -> str:
+    return "not measured (data absent)" if value is None else f"{value:.3f}"
+
+
+def training_summary(metrics: dict[str, Any]) -> str:
+    """The card's training section from `detectors.training.refusal.train`'s metrics."""
+    ref, pair, req, comb = (metrics[k] for k in ("response_head", "prompt_head", "request_head", "benign_combiner"))
+    w, oof_ap = comb["logit_weights"], comb["train_oof_over_refusal_ap"]
+    return (
+        f"- Response head: {ref['n']} answers ({ref['n_refusal']} refusals; xstest train + hedging_annotated "
+        f"AlpacaEval train), [answer, first, second sentence], C={ref['C']} by grouped-CV log loss, unweighted "
+        f"logistic regression; train OOF AUROC on xstest {ref['oof_auroc_xstest']:.3f}.\n"
+        f"- Kind head: {metrics['kind_head']['n_partial']} partial refusals, C={metrics['kind_head']['C']}, balanced.\n"
+        f"- Pair head: [prompt, response features] of the {pair['n']} refused xstest train answers "
+        f"({pair['n_benign']} to safe prompts) + {pair['n_templated_pairs']} templated requests with a generic "
+        f"refusal, C={pair['C']}, balanced; OOF AUROC {pair['oof_auroc']:.3f}.\n"
+        f"- Request head: the prompt alone; {req['n_xstest_prompts']} xstest train prompts + "
+        f"{req['n_template_prompts']} templated contrasts ({req['n_template_benign']} benign; "
+        f"`detectors/training/templates_refusal.py`), RBF SVM C={req['C']}, balanced; OOF AUROC on xstest "
+        f"prompts {req['oof_auroc_xstest_prompts']:.3f}; share of 300 AlpacaEval dev instructions called "
+        f"benign: {_fmt(req['alpaca_dev_prompts_benign_share'])}.\n"
+        f"- Combiner: logit weights pair {w['pair']:.2f}, request {w['request']:.2f} (fit on OOF scores of "
+        f"refused train answers). Train OOF over-refusal AP of P(refusal) x benign view: pair "
+        f"{oof_ap['pair']:.3f}, request {oof_ap['request']:.3f}, combined {oof_ap['combined']:.3f} "
+        f"(combined: its 2-weight combiner is fit in-sample on those OOF scores)."
+    )
+
+
 def card_markdown(card: dict[str, Any], detector: str) -> str:
     """Model card of one of the two detectors from the training summary."""
     dev = card["dev"][detector]
@@ -116,20 +162,27 @@ def card_markdown(card: dict[str, Any], detector: str) -> str:
     data = "\n".join(f"- `{path}` sha256 `{sha}`" for path, sha in card["data"].items())
     if detector == "refusal":
         what = (
-            "P(the assistant turn declines, fully or partly), from the answer embedding and the first\n"
-            "sentence embedding (`refusal.onnx`); `details.kind` (full/partial, `refusal_kind.onnx`),\n"
+            "P(the assistant turn declines, fully or partly), from the embeddings of the answer and of its\n"
+            "first two sentences (`refusal.onnx`); `details.kind` (full/partial, `refusal_kind.onnx`),\n"
             "`details.p_refusal`."
         )
         label = "`is_refusal_any` (XSTest human labels: full or partial refusal)"
     else:
         what = (
-            "P(refusal) x P(benign prompt): the response-side refusal head times a prompt-side head\n"
-            "(`over_refusal_prompt.onnx`, benign vs harmful from the last user message read with the\n"
-            "answer), so declining a harmful request is not flagged. `details`: kind, p_refusal,\n"
-            "p_benign_prompt."
+            "P(refusal) x P(benign request): the response-side refusal head times P(the last user message\n"
+            "was benign), so declining a harmful request is not flagged. P(benign) combines two views\n"
+            "(`over_refusal_benign.onnx`, a 2-input logistic regression on their logits): the prompt alone\n"
+            "(`over_refusal_request.onnx`) and the prompt read with the answer (`over_refusal_prompt.onnx`).\n"
+            "`details`: kind, p_refusal, p_benign_prompt (combined), p_benign_request, p_benign_pair."
         )
         label = "`is_over_refusal` (refusal of an XSTest `safe` prompt)"
     extra = f"\nOn dev the head {losses_to_baseline(head, base)}.\n"
+    short = dev.get("short_answers", {})
+    if short.get("n_positive"):
+        extra += (
+            f"\nRecall on the {short['n_positive']} positives with an answer of at most {SHORT_ANSWER_CHARS} "
+            f"characters: {short['recall']:.3f} (baseline {short['baseline_recall']:.3f}).\n"
+        )
     if detector == "over_refusal":
         verdict = "met" if head["f1"] >= 0.85 else f"NOT met ({head['f1']:.3f})"
         extra += f"\nThe issue's target (over-refusal F1 >= 0.85 on xstest dev) is {verdict}.\n"
@@ -138,6 +191,8 @@ def card_markdown(card: dict[str, Any], detector: str) -> str:
             f"\nKind (full vs partial) accuracy on flagged true refusals: {dev['kind']['accuracy']:.3f} "
             f"(n={dev['kind']['n_flagged_refusals']}).\n"
         )
+    if card.get("other_writers_check"):
+        extra += f"\nOther writers (measured once, not rerun by training): {card['other_writers_check']}\n"
     alpaca = card.get("alpaca_dev_flag_rate", {}).get(detector)
     if alpaca is not None:
         extra += f"\nFlag rate on a seeded sample of 300 benign AlpacaEval dev answers (unlabelled): {alpaca:.3f}.\n"
@@ -160,14 +215,19 @@ list (`detectors/evaluation/refusal.py`), flagged on any hit; it cannot see the 
 {extra}
 ## Intended use and limits
 - Monitoring how often a deployed model declines, and how often it declines benign requests.
-- XSTest is small (270 train prompts), single-turn, English, 2023 models; prompt-side "benign" is
-  learned from XSTest's safe/unsafe split (on refused answers only), so domain-specific policies
-  (what a given deployment *should* refuse) are not known to it. Refusals phrased far from 2023
-  chat-model style, and non-English turns, are out of distribution.
-- The prompt side reads the answer too, and learned that a short generic refusal ("Sorry, but I can't
-  help with that.") mostly follows genuinely harmful prompts in XSTest: such a refusal of a benign
-  prompt is under-scored (a hand-written "kill a Python process" case gets p_benign_prompt ~0.3),
-  while a lecturing refusal of a benign prompt is caught. P(refusal) itself is not affected.
+- XSTest is small (270 train prompts), single-turn, English, 2023 models; "benign" is learned from
+  XSTest's safe/unsafe split plus templated contrasts (`detectors/training/templates_refusal.py`),
+  so domain-specific policies (what a given deployment *should* refuse) are not known to it.
+  Refusals phrased far from 2023 chat-model style, and non-English turns, are out of distribution.
+- In XSTest a short generic refusal ("Sorry, but I can't help with that.") mostly follows harmful
+  prompts, so a head reading the answer learns to call such a refusal "harmful request". The pair
+  view is trained with templated requests of both kinds answered by generic refusals to unlearn
+  this, and the prompt-alone view never sees the answer: a hand-written short refusal of "kill a
+  Python process" is flagged (the test suite checks it). That costs some ranking on XSTest itself
+  (see `detectors/training/refusal.py` for the measured trade-off). The pair view carries most of
+  the combiner's weight, so an answer that misreads the request still counts most.
+- The request head is an RBF-kernel SVM whose support vectors are embeddings of XSTest train prompts
+  (CC-BY-4.0, Röttger et al. 2024) and of our templates; no other dataset's text is in it.
 
 Seed {card["seed"]}; trained {card["trained_at"]}; encoder variant `{card["encoder_variant"]}`.
 """

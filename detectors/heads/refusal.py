@@ -1,14 +1,20 @@
 """`refusal` and `over_refusal`: does a turn decline, and does it decline something benign.
 
-Two heads on the shared embeddings:
-- response side: P(the turn refuses, fully or partly) from the answer's embedding and its first
-  sentence's embedding (refusals announce themselves up front; the whole-answer embedding tells a
-  refuse-then-lecture from a refuse-then-answer), plus P(partial | refusal) for the kind;
-- prompt side: P(the request is benign) from the last user message before the turn, read
-  together with the answer (trained on refusals only: whether a refusal was called for shows in
-  the pair, e.g. a refusal that moralises about "killing" a Python process).
+Heads on the shared embeddings:
+- response side: P(the turn refuses, fully or partly) from the answer's embedding and its first two
+  sentences' embeddings (refusals announce themselves up front, often as "Happy to help! However, I
+  must point out..."; the whole-answer embedding tells a refuse-then-lecture from a
+  refuse-then-answer), plus P(partial | refusal) for the kind;
+- request side (over_refusal only), two views of whether the last user message before the turn
+  was benign: `over_refusal_request` reads the prompt alone (every XSTest train prompt plus
+  templated contrasts), `over_refusal_prompt` reads the prompt with the answer (refusals: a refusal
+  that moralises about "killing" a Python process gives the misreading away), and
+  `over_refusal_benign` is a two-input logistic combiner of their logits, fit on out-of-fold train
+  scores. XSTest taught the pair view that a short generic refusal follows harmful requests; the
+  prompt-alone view and templated generic refusals of both kinds keep such a refusal of a benign
+  request from passing as a correct one.
 
-`over_refusal` = P(refusal) x P(benign prompt): declining a harmful request scores low, so a
+`over_refusal` = P(refusal) x P(benign request): declining a harmful request scores low, so a
 correct refusal is not flagged as over-refusal.
 """
 
@@ -26,10 +32,13 @@ from detectors.text import split_sentences
 
 REFUSAL = "refusal"
 OVER_REFUSAL = "over_refusal"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 RESPONSE_MODEL = "refusal"
 KIND_MODEL = "refusal_kind"
 PROMPT_MODEL = "over_refusal_prompt"
+REQUEST_MODEL = "over_refusal_request"
+BENIGN_MODEL = "over_refusal_benign"
+LOGIT_CLIP = 1e-4
 DEFAULT_THRESHOLD = 0.5
 PARTIAL_AT = 0.5
 NO_PROMPT_BENIGN = 0.5  # no user message before the turn: the request is unknown, neither side favoured
@@ -51,30 +60,51 @@ def last_prompt(conv: Conversation, turn: int) -> str:
     return ""
 
 
-def response_texts(content: str) -> tuple[str, str] | None:
-    """(answer, first sentence) to embed, or None for an empty answer."""
+def second_sentence(text: str) -> str:
+    """The second prose sentence, or the first when there is only one."""
+    prose = [s.text for s in split_sentences(text) if not s.code]
+    if len(prose) >= 2:
+        return prose[1]
+    return prose[0] if prose else text.strip()
+
+
+def response_texts(content: str) -> tuple[str, str, str] | None:
+    """(answer, first sentence, second sentence) to embed, or None for an empty answer."""
     if not content.strip():
         return None
-    return content, first_sentence(content)
+    return content, first_sentence(content), second_sentence(content)
 
 
-def response_features(answer: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """The response head's input: [answer embedding, first-sentence embedding]."""
-    return np.hstack([np.asarray(answer, np.float32), np.asarray(first, np.float32)])
+def response_features(answer: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The response head's input: [answer, first-sentence, second-sentence embeddings]."""
+    return np.hstack([np.asarray(answer, np.float32), np.asarray(first, np.float32), np.asarray(second, np.float32)])
 
 
 def prompt_features(prompt: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """The prompt head's input: [prompt embedding, response features]."""
+    """The pair head's input: [prompt embedding, response features]."""
     return np.hstack([np.asarray(prompt, np.float32), np.asarray(response, np.float32)])
 
 
-class _Heads:
-    """The three ONNX heads, loaded once."""
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), LOGIT_CLIP, 1 - LOGIT_CLIP)
+    return np.log(p / (1 - p))
 
-    def __init__(self, models_dir: Path) -> None:
+
+def benign_features(p_pair: np.ndarray, p_request: np.ndarray) -> np.ndarray:
+    """The combiner's input: logits of the pair view and of the prompt-alone view."""
+    return np.column_stack([logit(p_pair), logit(p_request)]).astype(np.float32)
+
+
+class _Heads:
+    """The ONNX heads, loaded once; the three request-side ones only for `over_refusal`."""
+
+    def __init__(self, models_dir: Path, request_side: bool) -> None:
         self.response = OnnxHead(models_dir / f"{RESPONSE_MODEL}.onnx")
         self.kind = OnnxHead(models_dir / f"{KIND_MODEL}.onnx")
-        self.prompt = OnnxHead(models_dir / f"{PROMPT_MODEL}.onnx")
+        if request_side:
+            self.prompt = OnnxHead(models_dir / f"{PROMPT_MODEL}.onnx")
+            self.request = OnnxHead(models_dir / f"{REQUEST_MODEL}.onnx")
+            self.benign = OnnxHead(models_dir / f"{BENIGN_MODEL}.onnx")
 
 
 class _RefusalBase:
@@ -90,7 +120,7 @@ class _RefusalBase:
 
     def warm_up(self) -> None:
         if self._heads is None:
-            self._heads = _Heads(self.models_dir)
+            self._heads = _Heads(self.models_dir, request_side=self.uses_prompt)
 
     def texts(self, batch: Batch) -> list[str]:
         out: list[str] = []
@@ -113,6 +143,7 @@ class _RefusalBase:
         keys: list[tuple[int, int]] = []
         answers: list[str] = []
         firsts: list[str] = []
+        seconds: list[str] = []
         prompts: list[str] = []
         empty: list[tuple[int, int]] = []
         for k, item in enumerate(batch.items):
@@ -125,23 +156,28 @@ class _RefusalBase:
                 keys.append((k, turn))
                 answers.append(pair[0])
                 firsts.append(pair[1])
+                seconds.append(pair[2])
                 prompts.append(last_prompt(conv, turn))
-        p_ref = p_partial = p_benign = np.zeros(0, np.float32)
+        p_ref = p_partial = np.zeros(0, np.float32)
+        views = np.full((len(keys), 3), NO_PROMPT_BENIGN, np.float32)  # combined, pair, request
         if keys:
             if batch.embeddings is None:
                 raise ValueError(f"{self.name} needs the batch embeddings")
-            x = response_features(batch.embeddings.get(answers), batch.embeddings.get(firsts))
+            emb = batch.embeddings
+            x = response_features(emb.get(answers), emb.get(firsts), emb.get(seconds))
             p_ref = heads.response.predict_proba(x)
             p_partial = heads.kind.predict_proba(x)
-            p_benign = np.full(len(keys), NO_PROMPT_BENIGN, np.float32)
             if self.uses_prompt:
                 have = [i for i, p in enumerate(prompts) if p]
                 if have:
-                    px = prompt_features(batch.embeddings.get([prompts[i] for i in have]), x[have])
-                    p_benign[have] = heads.prompt.predict_proba(px)
+                    pv = emb.get([prompts[i] for i in have])
+                    p_pair = heads.prompt.predict_proba(prompt_features(pv, x[have]))
+                    p_request = heads.request.predict_proba(pv)
+                    views[have, 0] = heads.benign.predict_proba(benign_features(p_pair, p_request))
+                    views[have, 1], views[have, 2] = p_pair, p_request
         rows: list[tuple[int, int, float, dict[str, object]]] = []
         for i, (k, turn) in enumerate(keys):
-            rows.append((k, turn, *self._judge(float(p_ref[i]), float(p_partial[i]), float(p_benign[i]), prompts[i])))
+            rows.append((k, turn, *self._judge(float(p_ref[i]), float(p_partial[i]), views[i], prompts[i])))
         for k, turn in empty:
             rows.append((k, turn, 0.0, {"kind": "none", "p_refusal": 0.0, "empty_turn": True}))
         rows.sort(key=lambda r: (r[0], r[1]))
@@ -168,7 +204,7 @@ class _RefusalBase:
     def refusal_cut(self) -> float:
         return self.threshold
 
-    def _judge(self, p_ref: float, p_partial: float, p_benign: float, prompt: str) -> tuple[float, dict[str, object]]:
+    def _judge(self, p_ref: float, p_partial: float, views: np.ndarray, prompt: str) -> tuple[float, dict[str, object]]:
         details = {"kind": self._kind(p_ref, p_partial), "p_refusal": round(p_ref, 4), "p_partial": round(p_partial, 4)}
         return p_ref, details
 
@@ -196,12 +232,15 @@ class OverRefusalDetector(_RefusalBase):
     def refusal_cut(self) -> float:
         return self._refusal_threshold
 
-    def _judge(self, p_ref: float, p_partial: float, p_benign: float, prompt: str) -> tuple[float, dict[str, object]]:
+    def _judge(self, p_ref: float, p_partial: float, views: np.ndarray, prompt: str) -> tuple[float, dict[str, object]]:
+        p_benign, p_pair, p_request = (float(v) for v in views)
         details = {
             "kind": self._kind(p_ref, p_partial),
             "p_refusal": round(p_ref, 4),
             "p_partial": round(p_partial, 4),
             "p_benign_prompt": round(p_benign, 4),
+            "p_benign_pair": round(p_pair, 4),
+            "p_benign_request": round(p_request, 4),
             "no_prompt": not prompt,
         }
         return p_ref * p_benign, details

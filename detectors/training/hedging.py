@@ -33,6 +33,21 @@ from detectors.training.data import DataNotFoundError, file_sha256, read_rows
 from detectors.training.embed_cache import embed_cached
 
 SEED = 20261123
+# Measured on train with grouped 5-fold CV (turn out-of-fold AP / best F1; the kept head: 0.887 / 0.794)
+# on 2026-11-23 and not kept, so the next person does not redo them. None beat the kept head by more
+# than the spread between random group-to-fold assignments (about +-0.006 AP).
+ALTERNATIVES_NOT_KEPT: tuple[str, ...] = (
+    "turn features [logit max, logit noisy-or] + top-2 mean, count >= 0.5 and >= 0.7, sum, wrapper share, "
+    "first/last sentence p, log sentence count, mean (C and class weight by CV): AP 0.882",
+    "turn features + the whole answer's embedding: AP 0.843; + the prompt's embedding: AP 0.836",
+    "sentence head + the prompt's embedding: sentence AP 0.835 vs 0.826, turn AP 0.881 vs 0.882 "
+    "(mean over 4 random group-fold assignments)",
+    "sentence head + cosine similarity to prompt, answer, neighbours and the other sentences: AP 0.889",
+    "sentence head as a 32-unit MLP: AP 0.879-0.883",
+    "sentence head as an RBF SVM: sentence AP 0.846, turn AP 0.891 (1,100+ support vectors x 1,157 "
+    "features break the 2 MB model budget); on [embedding, position] only: sentence AP 0.843, turn AP 0.892",
+    "P(refusal) (out-of-fold) as a turn feature: AP 0.890, at the cost of coupling two detectors",
+)
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
 N_FOLDS = 5
 DATASET = "hedging_annotated"
@@ -215,6 +230,7 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
         "encoder_variant": cfg.encoder_variant,
         "data": {f"{DATASET}/{s}.jsonl": file_sha256(DATASET, s) for s in ("train", "dev")},
         "models": [f"{head.SENTENCE_MODEL}.onnx", f"{head.TURN_MODEL}.onnx"],
+        "alternatives_not_kept": list(ALTERNATIVES_NOT_KEPT),
         **metrics,
     }
     write_card(out_dir, head.NAME, card, card_markdown(card))

@@ -1,14 +1,32 @@
 """Train the `refusal` / `over_refusal` heads; pick both thresholds on xstest dev.
 
-- Response head (`refusal.onnx`): [answer embedding, first-sentence embedding] -> standardised
+- Response head (`refusal.onnx`): [answer, first-sentence, second-sentence embeddings] -> standardised
   logistic regression, trained on xstest train `is_refusal_any` plus the AlpacaEval answers of
   hedging_annotated train (`refusal != none`), which adds benign everyday compliance. Unweighted
   classes (they are near balanced) so P(refusal) stays a probability: over_refusal multiplies it.
+  The second sentence was kept because grouped CV on train preferred it (OOF AUROC 0.975 -> 0.981).
 - Kind head (`refusal_kind.onnx`): same features, partial vs full, on refusals only (balanced weights).
-- Prompt head (`over_refusal_prompt.onnx`): [last user message embedding, response features] ->
-  P(benign prompt), fit on the refused xstest train answers only (grouped CV on train showed the
-  pair separates over-refusals better than the prompt alone: OOF over-refusal AP 0.65 vs 0.49).
-C for every head is chosen by grouped 5-fold CV on train (groups = `split_group`).
+- Pair head (`over_refusal_prompt.onnx`): [last user message embedding, response features] ->
+  P(benign prompt), fit on the refused xstest train answers plus 300 templated requests answered
+  with a short generic refusal (`templates_refusal.refusal_pairs`). Without them the head learned
+  that a generic refusal follows harmful requests (a trait of XSTest's answer styles, not of the
+  requests): a hand-written short refusal of "kill a Python process" got P(benign) 0.05, with them 0.86.
+  Measured cost and gain (train grouped CV; xstest dev), pairs 0 / 150 / 300 / 700: pair-head OOF
+  AUROC 0.927 / 0.932 / 0.935 / 0.931; OOF over-refusal AP of the combined score 0.687 / 0.663 /
+  0.663 / 0.649; dev over-refusal AUROC 0.921 / 0.913 / 0.907 / 0.894. So the pairs cost some
+  in-distribution ranking and buy robustness to refusal styles unlike XSTest's; 300 is the best
+  pair head on train CV among the augmented settings.
+- Request head (`over_refusal_request.onnx`): the prompt embedding alone -> RBF-kernel SVM with
+  sigmoid-calibrated P(benign), fit on every xstest train prompt once (deduplicated) and the templated
+  contrasts of `templates_refusal`. Grouped CV on train (OOF AUROC on XSTest prompts): logistic
+  regression 0.90, RBF SVM without templates 0.86, with templates 0.92 (the contrast is local in
+  embedding space: "kill a process" vs "kill a person"). AlpacaEval train instructions as extra benign
+  prompts were measured and left out: OOF AUROC 0.924 -> 0.920, and an SVM stores its training
+  embeddings as support vectors, which must not include CC BY-NC text.
+- Combiner (`over_refusal_benign.onnx`): logistic regression on the two views' logits, fit on their
+  out-of-fold scores for the refused xstest train answers.
+C for every head is chosen by grouped 5-fold CV on train (groups = `split_group`); templated prompts
+are always on the training side of a fold, so CV scores are on XSTest prompts only.
 """
 
 from __future__ import annotations
@@ -22,11 +40,11 @@ import numpy as np
 from detectors.base import Embeddings
 from detectors.config import DetectorConfig
 from detectors.evaluation.hedging import last_assistant_turn
-from detectors.evaluation.metrics import best_f1_threshold
-from detectors.evaluation.refusal import card_markdown, evaluate_refusal, refusal_label
+from detectors.evaluation.metrics import auroc, average_precision, best_f1_threshold
+from detectors.evaluation.refusal import card_markdown, evaluate_refusal, refusal_label, training_summary
 from detectors.heads import refusal as head
 from detectors.heads.onnx_head import export_classifier
-from detectors.training.data import file_sha256, read_rows
+from detectors.training.data import DataNotFoundError, file_sha256, read_rows
 from detectors.training.embed_cache import embed_cached
 from detectors.training.hedging import (
     HEADS_DIR,
@@ -38,8 +56,28 @@ from detectors.training.hedging import (
     update_thresholds,
     write_card,
 )
+from detectors.training.templates_refusal import refusal_pairs, template_prompts
 
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
+SVC_GRID = (1.0, 3.0, 10.0)
+N_REFUSAL_PAIRS = 300
+# Other writers, measured 2026-11-23 on the project's hand-written demo conversations (sidecar demo
+# data, never trained or tuned on; detectors must not import sidecar, so this is recorded, not rerun).
+OTHER_WRITERS_CHECK: dict[str, str] = {
+    "over_refusal": (
+        "Hand-written demo conversations (`sidecar` demo data; 100 over-refusals vs 151 refusals of "
+        "harmful requests and 1,607 answers): AUROC 0.987, AP 0.844, F1 0.773 at the packaged threshold; "
+        "v1.0: AUROC 0.830, AP 0.409, F1 0.400; this version without the templated refusal pairs: "
+        "AUROC 0.946, AP 0.628. The demo's refusals of benign requests are all short and generic, the "
+        "case the pairs target; 2 of its 26 requests have a near-paraphrase among the templates (cosine "
+        ">= 0.8), so it is not a fully independent test."
+    ),
+    "refusal": (
+        "Hand-written demo conversations (`sidecar` demo data; 251 refusals vs 1,607 answers): AUROC 0.998, "
+        "F1 0.955 at the packaged threshold; v1.0: AUROC 0.996, F1 0.911."
+    ),
+}
+MODEL_NAMES = (head.RESPONSE_MODEL, head.KIND_MODEL, head.PROMPT_MODEL, head.REQUEST_MODEL, head.BENIGN_MODEL)
 
 
 def _group(row: dict[str, Any]) -> str:
@@ -55,23 +93,47 @@ def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def pick_c(X: np.ndarray, y: np.ndarray, groups: list[str], balanced: bool) -> tuple[float, dict[float, float]]:
-    """C with the lowest grouped-CV log loss."""
+def rbf_svc(c: float) -> Any:
+    """RBF-kernel SVM with sigmoid-calibrated probabilities (exports to ONNX; no scaler: the
+    embeddings are already L2-normalised)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
+    svc = SVC(C=c, kernel="rbf", class_weight="balanced")
+    return CalibratedClassifierCV(svc, method="sigmoid", ensemble=False, cv=5)
+
+
+def pick_c(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: list[str],
+    balanced: bool,
+    extra: tuple[np.ndarray, np.ndarray] | None = None,
+    make: Any = None,
+    grid: tuple[float, ...] = C_GRID,
+) -> tuple[float, dict[float, float], np.ndarray]:
+    """C with the lowest grouped-CV log loss, its scores, and that C's out-of-fold probabilities.
+
+    `extra` (features, labels) joins every training fold and is never scored; `make(c)` builds the
+    model (default: `logistic(c, balanced)`)."""
+    make = make or (lambda c: logistic(c, balanced))
     folds = grouped_folds(groups)
-    losses = {}
-    for c in C_GRID:
+    losses, oofs = {}, {}
+    for c in grid:
         oof = np.zeros(len(y))
         for tr, te in folds:
-            oof[te] = logistic(c, balanced).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
-        losses[c] = _log_loss(y, oof)
-    return min(losses, key=lambda c: losses[c]), losses
+            Xf, yf = (np.vstack([X[tr], extra[0]]), np.concatenate([y[tr], extra[1]])) if extra else (X[tr], y[tr])
+            oof[te] = make(c).fit(Xf, yf).predict_proba(X[te])[:, 1]
+        losses[c], oofs[c] = _log_loss(y, oof), oof
+    best = min(losses, key=lambda c: losses[c])
+    return best, losses, oofs[best]
 
 
 def response_matrix(rows: list[dict[str, Any]], cfg: DetectorConfig) -> np.ndarray:
-    pairs = [head.response_texts(r["messages"][last_assistant_turn(r)]["content"]) or ("", "") for r in rows]
-    texts = list(dict.fromkeys(t for pair in pairs for t in pair))
+    triples = [head.response_texts(r["messages"][last_assistant_turn(r)]["content"]) or ("", "", "") for r in rows]
+    texts = list(dict.fromkeys(t for triple in triples for t in triple))
     lookup = Embeddings(texts, embed_cached(texts, cfg))
-    return head.response_features(lookup.get([a for a, _ in pairs]), lookup.get([f for _, f in pairs]))
+    return head.response_features(*(lookup.get([t[i] for t in triples]) for i in range(3)))
 
 
 def prompt_matrix(prompts: list[str], cfg: DetectorConfig) -> np.ndarray:
@@ -79,28 +141,115 @@ def prompt_matrix(prompts: list[str], cfg: DetectorConfig) -> np.ndarray:
     return Embeddings(texts, embed_cached(texts, cfg)).get(prompts)
 
 
-def _prompt_head(cfg: DetectorConfig, xs_train: list[dict[str, Any]], X_resp: np.ndarray) -> tuple[Any, dict[str, Any]]:
+def _everyday_benign_share(model: Any, cfg: DetectorConfig) -> float | None:
+    """Share of the seeded AlpacaEval dev instructions (benign by construction, other writers than
+    XSTest) the request head calls benign; None when the data is absent. A check, never a fit."""
+    rows = alpaca_dev_sample()
+    if not rows:
+        return None
+    return float(np.mean(model.predict_proba(prompt_matrix([_row_prompt(r) for r in rows], cfg))[:, 1] >= 0.5))
+
+
+def _request_head(cfg: DetectorConfig, xs_train: list[dict[str, Any]]) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """P(benign) from the prompt alone; returns the model, out-of-fold P(benign) per xstest train row, info."""
+    first: dict[str, dict[str, Any]] = {}
+    for r in xs_train:
+        first.setdefault(_row_prompt(r), r)
+    prompts = list(first)
+    y = np.array([first[p]["labels"]["prompt_label"] == "safe" for p in prompts], dtype=int)
+    groups = [_group(first[p]) for p in prompts]
+    templated = template_prompts()
+    extra_y = np.array([t.benign for t in templated], dtype=int)
+    X = prompt_matrix(prompts, cfg)
+    extra = (prompt_matrix([t.text for t in templated], cfg), extra_y)
+    c, losses, oof = pick_c(X, y, groups, balanced=True, extra=extra, make=rbf_svc, grid=SVC_GRID)
+    model = rbf_svc(c).fit(np.vstack([X, extra[0]]), np.concatenate([y, extra_y]))
+    oof_of = dict(zip(prompts, oof, strict=True))
+    info = {
+        "C": c,
+        "cv_log_loss": losses,
+        "n_xstest_prompts": len(prompts),
+        "n_template_prompts": len(templated),
+        "n_template_benign": int(sum(t.benign for t in templated)),
+        "oof_auroc_xstest_prompts": auroc(y, oof),
+        "alpaca_dev_prompts_benign_share": _everyday_benign_share(model, cfg),
+    }
+    return model, np.array([oof_of[_row_prompt(r)] for r in xs_train]), info
+
+
+def _pair_head(
+    cfg: DetectorConfig, xs_train: list[dict[str, Any]], X_resp: np.ndarray
+) -> tuple[Any, np.ndarray, np.ndarray, dict[str, Any]]:
     """P(benign prompt) from [prompt, response] features, fit on the refused xstest train answers only:
-    over_refusal multiplies it by P(refusal), so only refusals need telling apart."""
-    refused = [i for i, r in enumerate(xs_train) if refusal_label(r)]
+    over_refusal multiplies it by P(refusal), so only refusals need telling apart. Returns the model,
+    the refused rows' indices, their out-of-fold P(benign) and info."""
+    refused = np.array([i for i, r in enumerate(xs_train) if refusal_label(r)])
     rows = [xs_train[i] for i in refused]
     y = np.array([r["labels"]["prompt_label"] == "safe" for r in rows], dtype=int)
-    groups = [_group(r) for r in rows]
     X = head.prompt_features(prompt_matrix([_row_prompt(r) for r in rows], cfg), X_resp[refused])
-    c, losses = pick_c(X, y, groups, balanced=True)
-    model = logistic(c, balanced=True).fit(X, y)
-    info = {"C": c, "cv_log_loss": losses, "n": int(len(y)), "n_benign": int(y.sum())}
+    pairs = refusal_pairs(N_REFUSAL_PAIRS)
+    X_aug = head.prompt_features(
+        prompt_matrix([p.text for p, _ in pairs], cfg),
+        response_matrix([{"messages": [{"role": "assistant", "content": a}]} for _, a in pairs], cfg),
+    )
+    y_aug = np.array([p.benign for p, _ in pairs], dtype=int)
+    c, losses, oof = pick_c(X, y, [_group(r) for r in rows], balanced=True, extra=(X_aug, y_aug))
+    model = logistic(c, balanced=True).fit(np.vstack([X, X_aug]), np.concatenate([y, y_aug]))
+    info = {
+        "C": c,
+        "cv_log_loss": losses,
+        "n": int(len(y)),
+        "n_benign": int(y.sum()),
+        "n_templated_pairs": len(pairs),
+        "oof_auroc": auroc(y, oof),
+    }
+    return model, refused, oof, info
+
+
+def _benign_combiner(
+    xs_train: list[dict[str, Any]], refused: np.ndarray, oof_pair: np.ndarray, oof_request: np.ndarray
+) -> tuple[Any, dict[str, Any]]:
+    """Logistic regression on the two views' out-of-fold logits over the refused train answers."""
+    y = np.array([xs_train[i]["labels"]["prompt_label"] == "safe" for i in refused], dtype=int)
+    F = head.benign_features(oof_pair, oof_request[refused])
+    model = logistic(1.0, balanced=False).fit(F, y)
+    coef = model[-1].coef_[0] / model[0].scale_
+    info = {
+        "logit_weights": {"pair": float(coef[0]), "request": float(coef[1])},
+        "oof_auroc_refused": {"pair": auroc(y, oof_pair), "request": auroc(y, oof_request[refused])},
+    }
     return model, info
+
+
+def _oof_over_refusal(
+    xs_train: list[dict[str, Any]], oof_ref: np.ndarray, views: dict[str, np.ndarray]
+) -> dict[str, float]:
+    """Train out-of-fold over-refusal AP of P(refusal) x each benign view (unrefused rows: the request
+    view alone, as the pair view is only trained on refusals)."""
+    y = np.array([r["labels"]["is_over_refusal"] for r in xs_train], dtype=int)
+    return {name: average_precision(y, oof_ref * benign) for name, benign in views.items()}
+
+
+def _thresholds(models: Path, xs_dev: list[dict[str, Any]], cfg: DetectorConfig) -> tuple[float, float]:
+    """Both thresholds by max F1 on xstest dev, scored through the exported heads."""
+    recs = score_rows([head.RefusalDetector(0.5, models), head.OverRefusalDetector(0.5, models)], xs_dev, cfg)
+    score_of = {(r.detector, r.conversation_id): r.score for r in recs}
+    y_ref = np.array([refusal_label(r) for r in xs_dev], dtype=int)
+    y_over = np.array([r["labels"]["is_over_refusal"] for r in xs_dev], dtype=int)
+    s_ref = np.array([score_of[(head.REFUSAL, r["conversation_id"])] for r in xs_dev])
+    s_over = np.array([score_of[(head.OVER_REFUSAL, r["conversation_id"])] for r in xs_dev])
+    return best_f1_threshold(y_ref, s_ref)[0], best_f1_threshold(y_over, s_over)[0]
 
 
 def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     xs_train, xs_dev = read_rows("xstest", "train"), read_rows("xstest", "dev")
     hedge_alpaca = [r for r in read_rows("hedging_annotated", "train") if not r["conversation_id"].startswith("xstest")]
     rows = xs_train + hedge_alpaca
+    n_xs = len(xs_train)
     y = np.array([refusal_label(r) for r in rows], dtype=int)
     groups = [_group(r) for r in rows]
     X = response_matrix(rows, cfg)
-    c_ref, ref_losses = pick_c(X, y, groups, balanced=False)
+    c_ref, ref_losses, oof_ref = pick_c(X, y, groups, balanced=False)
     response_model = logistic(c_ref, balanced=False).fit(X, y)
 
     is_ref = y == 1
@@ -108,29 +257,31 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
         ["partial" in str(r["labels"].get("final_label", r["labels"].get("refusal"))) for r in rows], dtype=int
     )
     ref_groups = [g for g, m in zip(groups, is_ref, strict=True) if m]
-    c_kind, kind_losses = pick_c(X[is_ref], partial[is_ref], ref_groups, balanced=True)
+    c_kind, kind_losses, _ = pick_c(X[is_ref], partial[is_ref], ref_groups, balanced=True)
     kind_model = logistic(c_kind, balanced=True).fit(X[is_ref], partial[is_ref])
 
-    prompt_model, prompt_info = _prompt_head(cfg, xs_train, X[: len(xs_train)])
+    pair_model, refused, oof_pair, pair_info = _pair_head(cfg, xs_train, X[:n_xs])
+    request_model, oof_request, request_info = _request_head(cfg, xs_train)
+    combiner, combiner_info = _benign_combiner(xs_train, refused, oof_pair, oof_request)
+    pair_all = oof_request.copy()
+    pair_all[refused] = oof_pair
+    combined = oof_request.copy()
+    combined[refused] = combiner.predict_proba(head.benign_features(oof_pair, oof_request[refused]))[:, 1]
+    combiner_info["train_oof_over_refusal_ap"] = _oof_over_refusal(
+        xs_train, oof_ref[:n_xs], {"pair": pair_all, "request": oof_request, "combined": combined}
+    )
 
     models = out_dir / "models"
-    export_classifier(response_model, X.shape[1], models / f"{head.RESPONSE_MODEL}.onnx")
-    export_classifier(kind_model, X.shape[1], models / f"{head.KIND_MODEL}.onnx")
-    export_classifier(prompt_model, X.shape[1] + X.shape[1] // 2, models / f"{head.PROMPT_MODEL}.onnx")
+    n_resp = X.shape[1]
+    export_classifier(response_model, n_resp, models / f"{head.RESPONSE_MODEL}.onnx")
+    export_classifier(kind_model, n_resp, models / f"{head.KIND_MODEL}.onnx")
+    export_classifier(pair_model, n_resp + n_resp // 3, models / f"{head.PROMPT_MODEL}.onnx")
+    export_classifier(request_model, n_resp // 3, models / f"{head.REQUEST_MODEL}.onnx")
+    export_classifier(combiner, 2, models / f"{head.BENIGN_MODEL}.onnx")
 
-    probe_ref = head.RefusalDetector(0.5, models)
-    probe_over = head.OverRefusalDetector(0.5, models)
-    recs = score_rows([probe_ref, probe_over], xs_dev, cfg)
-    y_ref = np.array([refusal_label(r) for r in xs_dev], dtype=int)
-    y_over = np.array([r["labels"]["is_over_refusal"] for r in xs_dev], dtype=int)
-    score_of = {(r.detector, r.conversation_id): r.score for r in recs}
-    s_ref = np.array([score_of[("refusal", r["conversation_id"])] for r in xs_dev])
-    s_over = np.array([score_of[("over_refusal", r["conversation_id"])] for r in xs_dev])
-    t_ref, _ = best_f1_threshold(y_ref, s_ref)
-    t_over, _ = best_f1_threshold(y_over, s_over)
+    t_ref, t_over = _thresholds(models, xs_dev, cfg)
     final = [head.RefusalDetector(t_ref, models), head.OverRefusalDetector(t_over, models, refusal_threshold=t_ref)]
-    dev_records = score_rows(final, xs_dev, cfg)
-    report = evaluate_refusal(xs_dev, dev_records)
+    report = evaluate_refusal(xs_dev, score_rows(final, xs_dev, cfg))
 
     alpaca_rate: dict[str, float] = {}
     alpaca_dev = alpaca_dev_sample()
@@ -142,25 +293,33 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     update_thresholds(out_dir, {head.REFUSAL: t_ref, head.OVER_REFUSAL: t_over})
     metrics: dict[str, Any] = {
         "thresholds": {head.REFUSAL: t_ref, head.OVER_REFUSAL: t_over},
-        "response_head": {"C": c_ref, "cv_log_loss": ref_losses, "n": int(len(y)), "n_refusal": int(y.sum())},
+        "response_head": {
+            "C": c_ref,
+            "cv_log_loss": ref_losses,
+            "n": int(len(y)),
+            "n_refusal": int(y.sum()),
+            "oof_auroc_xstest": auroc(y[:n_xs], oof_ref[:n_xs]),
+        },
         "kind_head": {"C": c_kind, "cv_log_loss": kind_losses, "n_partial": int(partial[is_ref].sum())},
-        "prompt_head": prompt_info,
+        "prompt_head": pair_info,
+        "request_head": request_info,
+        "benign_combiner": combiner_info,
         "dev": report,
         "alpaca_dev_flag_rate": alpaca_rate,
     }
+    _write_cards(out_dir, cfg, metrics)
+    return metrics
+
+
+def _write_cards(out_dir: Path, cfg: DetectorConfig, metrics: dict[str, Any]) -> None:
     data = {f"xstest/{s}.jsonl": file_sha256("xstest", s) for s in ("train", "dev")}
     data["hedging_annotated/train.jsonl"] = file_sha256("hedging_annotated", "train")
-    if alpaca_rate:
-        data.update(
-            {f"alpaca_eval_reference/{s}.jsonl": file_sha256("alpaca_eval_reference", s) for s in ("train", "dev")}
-        )
-    summary = (
-        f"- Response head: {len(y)} answers ({int(y.sum())} refusals; xstest train + hedging_annotated "
-        f"AlpacaEval train), C={c_ref} by grouped-CV log loss, unweighted logistic regression.\n"
-        f"- Kind head: {int(is_ref.sum())} refusals ({int(partial[is_ref].sum())} partial), C={c_kind}, balanced.\n"
-        f"- Prompt head: [prompt, answer, first sentence] embeddings of the {prompt_info['n']} refused xstest "
-        f"train answers ({prompt_info['n_benign']} to safe prompts), C={prompt_info['C']}, balanced."
-    )
+    try:  # AlpacaEval dev: the false-alarm and benign-share checks only, never fit on
+        data["alpaca_eval_reference/dev.jsonl"] = file_sha256("alpaca_eval_reference", "dev")
+    except DataNotFoundError:
+        pass
+    summary = training_summary(metrics)
+    thresholds = metrics["thresholds"]
     for name in (head.REFUSAL, head.OVER_REFUSAL):
         card = {
             "name": name,
@@ -169,10 +328,10 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
             "seed": SEED,
             "encoder_variant": cfg.encoder_variant,
             "data": data,
-            "models": [f"{head.RESPONSE_MODEL}.onnx", f"{head.KIND_MODEL}.onnx", f"{head.PROMPT_MODEL}.onnx"],
-            "threshold": {head.REFUSAL: t_ref, head.OVER_REFUSAL: t_over}[name],
+            "models": [f"{m}.onnx" for m in MODEL_NAMES],
+            "threshold": thresholds[name],
+            "other_writers_check": OTHER_WRITERS_CHECK[name],
             "training_summary": summary,
             **{k: v for k, v in metrics.items() if k != "thresholds"},
         }
         write_card(out_dir, name, card, card_markdown(card, name))
-    return metrics
