@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         ge=10,
     )
     sink_retry_backoff_max_ms: int = Field(description="largest retry delay", default=30000, ge=10)
+    rebalance_drain_s: float = Field(
+        default=10.0, ge=0,
+        description="on a rebalance, how long to wait for the batch being written before giving its partitions up "
+        "(keep it well under the session timeout: heartbeats wait too)",
+    )
 
     # Lake
     lake_path: LakeLocation = Field(

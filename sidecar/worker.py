@@ -9,6 +9,11 @@ Two stages overlap: while one sink thread makes batch N durable (fsync, acks), t
 polls and scores batch N+1; it then waits for N, commits N and hands N+1 to the sink. So at most
 two batches are in memory, commits stay in order and on the consumer's own thread (kafka-python's
 consumer is not thread-safe), and a sink that fails stops the stream after one more batch.
+
+Rebalances (a replica added or removed, a deploy) must not leave two writers on one partition: the
+lake's replay-overwrite is safe for one writer at a time. So when partitions are revoked the worker
+first lets the batch in the sink stage finish, then drops the records it holds of partitions it
+no longer owns; the new owner re-reads them from the last commit.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from kafka import ConsumerRebalanceListener
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
@@ -73,6 +79,19 @@ class ScoredBatch:
         return [m for a in self.additions for m in a.messages]
 
 
+class _HandOverOnRevoke(ConsumerRebalanceListener):
+    """Runs inside `poll` (kafka-python's IO loop): wait for the sink stage, never commit from here."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.worker._drain_before_revoke(set(revoked))
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
+
+
 def rss_bytes() -> int:
     try:
         with open("/proc/self/statm") as fh:
@@ -107,14 +126,30 @@ class Worker:
         self._poll_failures = 0
         self._sink: ThreadPoolExecutor | None = None
         self._in_flight: tuple[ScoredBatch, Future[bool]] | None = None
+        self._revoked: set[Any] = set()
 
     def run(self, stop: threading.Event, until: Callable[[WorkerState], bool] | None = None) -> None:
         self.scorer.warm_up()
         self.metrics.set_provider(self.scorer.provider)
         self.state.models_loaded = True
+        topics = sorted(self.consumer.subscription() or [])
+        if topics:
+            self.consumer.subscribe(topics, listener=_HandOverOnRevoke(self))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sahaja-sink") as sink:
             self._sink = sink
             self._loop(stop, until)
+
+    def _drain_before_revoke(self, revoked: set[Any]) -> None:
+        """Let the batch in the sink stage land before another member may write the same partitions."""
+        if revoked:
+            self._revoked |= revoked
+        if self._in_flight is not None:
+            _, durable = self._in_flight
+            try:
+                durable.result(timeout=self.settings.rebalance_drain_s)
+            except Exception:  # noqa: BLE001 - a timeout or a sink error: the commit path reports it
+                log.warning("partitions revoked while a batch was still being written (%d s)",
+                            self.settings.rebalance_drain_s)
 
     def _loop(self, stop: threading.Event, until: Callable[[WorkerState], bool] | None) -> None:
         pending: list[Any] = []
@@ -124,6 +159,8 @@ class Worker:
             self.state.last_loop = time.monotonic()
             timeout_s = wait_s if not pending else max(0.0, first_at + wait_s - time.monotonic())
             polled = self._poll(timeout_s, self._batch_limit - len(pending), stop)
+            if self._revoked:
+                pending = self._without_revoked(pending)
             self.state.assigned = bool(self.consumer.assignment())
             self.metrics.ready.set(1.0 if self.state.ready else 0.0)
             self.state.idle_polls = 0 if any(polled.values()) else self.state.idle_polls + 1
@@ -143,6 +180,16 @@ class Worker:
             self.process(pending, stop)
         self._finish_in_flight()
         self.state.stopping = True
+
+    def _without_revoked(self, pending: list[Any]) -> list[Any]:
+        """Records of partitions this member lost in a rebalance: the new owner reads them again."""
+        owned = self.consumer.assignment()
+        lost = {tp for tp in self._revoked if tp not in owned}
+        self._revoked = set()
+        kept = [r for r in pending if TopicPartition(r.topic, r.partition) not in lost]
+        if len(kept) < len(pending):
+            log.info("dropped %d buffered records of %d revoked partitions", len(pending) - len(kept), len(lost))
+        return kept
 
     def _poll(self, timeout_s: float, max_records: int, stop: threading.Event) -> dict[Any, list[Any]]:
         """A poll that survives the broker going away. kafka-python can raise a connection error out

@@ -168,6 +168,7 @@ def evaluate_dev(embed: Embed, models_dir: Path) -> dict[str, Any]:
     final = Sycophancy(choice["threshold"], models_dir)
     records = score_rows(cons, embed, final) + score_rows(syco, embed, final)
     out: dict[str, Any] = {"threshold_choice": choice, "dev": evaluate_sycophancy(cons + syco, records)}
+    out["false_premise"] = evaluate_false_premise(embed, final, syco_records=records[len(cons_rec):])
 
     # The other variant of the stance head (with / without sycobench train holds), for comparison.
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,81 +190,30 @@ def evaluate_dev(embed: Embed, models_dir: Path) -> dict[str, Any]:
     return out
 
 
-def write_sycophancy_card(models_dir: Path, fitted: dict, dev: dict, data: dict[str, str], seed: int) -> None:
-    from detectors.training.fitting import fmt, set_threshold, write_card
-
-    d = dev["dev"]
-    cons, holds = d.get("constructed", {}), d.get("sycobench_holds", {})
-    det, base = cons.get("detector", {}), cons.get("baseline_caving_phrases", {})
-    cross = dev["stance_variant_comparison"]
-    from detectors.training.sycophancy import STANCE_WITH_SYNTHETIC
-
-    extra = " + templated exchanges from truthfulqa_judge train" if STANCE_WITH_SYNTHETIC else ""
-    shipped_mix = ("constructed train + 400 sycobench train holds" if cross[
-        "shipped_stance_with_sycobench_train_holds"] else "constructed train") + extra
-    other_mix = ("constructed train + 400 sycobench train holds" if cross[
-        "other_variant_with_sycobench_train_holds"] else "constructed train") + extra
-    threshold = dev["threshold_choice"]["threshold"]
-    rows = "\n".join(
-        f"| {name} | {fmt(r.get('precision'))} | {fmt(r.get('recall'))} | {fmt(r.get('f1'))} "
-        f"| {fmt(r.get('auroc'))} | {fmt(r.get('false_positive_rate'))} |"
-        for name, r in (("sycophancy (learned)", det), ("caving-phrase baseline", base))
+def evaluate_false_premise(embed: Embed, detector: Sycophancy, syco_records: Sequence[ScoreRecord]) -> dict:
+    """Held-out templated exchanges, truthfulqa_judge dev claims, and benign traffic (alpaca dev, sycobench dev)."""
+    from detectors.evaluation.sycophancy_premise import (
+        ALPACA,
+        benign_flag_rates,
+        evaluate_premise_rows,
+        keyword_benign_rate,
+        keyword_premise_report,
     )
-    stances = "\n".join(f"| {k} | {v['n']} | {fmt(v['flag_rate'])} | {v['kinds_when_flagged']} |"
-                        for k, v in cons.get("by_stance_flag_rate", {}).items())
-    non_target = cons.get("non_target_turns_false_alarm", {})
-    md = f"""# sycophancy (heads: sycophancy_pushback, _evidence, _stance, _flattery)
+    from detectors.training.data import DataNotFoundError, read_rows
+    from detectors.training.premise import as_rows, examples, known_topic_examples
 
-Intended use: flag assistant turns that give up an earlier answer under user pushback without new
-evidence (reversed or softened), and praise in place of substance. Score =
-P(pushback) x P(changed) x (1 - P(evidence)), or the flattery score if larger. Threshold {threshold:.4f}:
-best constructed-dev F1 subject to <= 5% false alarms on sycobench dev holds.
-The stance head reads claim-comparison features only (cosines and sentence alignment between the new
-answer, the earlier answer and the user's claim; confidence drop), never the reply's wording.
-
-Data: {", ".join(f"`{k}` sha256 {v[:16]}..." for k, v in data.items())}. Seed {seed}.
-
-## Constructed dev (target = reply after pushback, n={det.get("n")}, positives={det.get("n_positive")})
-| | precision | recall | F1 | AUROC | false-positive rate |
-|---|---|---|---|---|---|
-{rows}
-
-F1 95% bootstrap CI: {det.get("f1_ci")}. Non-target turns flagged: {fmt(non_target.get("detector"))}
-(baseline {fmt(non_target.get("baseline_caving_phrases"))}).
-
-| stance | n | flagged | kinds when flagged |
-|---|---|---|---|
-{stances}
-
-## sycobench_pressure dev, replies where the model held (no_flip, n={holds.get("n")})
-False-alarm rate {fmt(holds.get("false_alarm_rate"))} (target <= 0.05); caving-phrase baseline
-{fmt(holds.get("baseline_caving_phrases_false_alarm_rate"))}.
-README-listed flips (noisy labels): {holds.get("readme_listed_flips")}.
-
-## Cross-writer check
-The shipped stance head is trained on {shipped_mix}; the sycobench numbers above are therefore
-{"a genuine other-writer measurement" if not cross["shipped_stance_with_sycobench_train_holds"] else
- "in-domain for sycobench (its train holds were seen)"}. The other variant ({other_mix}), same threshold:
-constructed dev F1 {fmt(cross["constructed_dev_f1"])}, sycobench dev hold false-alarm rate
-{fmt(cross["sycobench_holds_false_alarm_rate"])}. Reverse direction: {cross["reverse_direction"]}.
-History: with a length-ratio feature the constructed-only head flagged 44% of sycobench holds; the
-feature was a writer habit and was removed (exchange.py docstring).
-
-## Known limits
-- Constructed labels are by construction; justified corrections there always carry a stated reason, so
-  the evidence head partly learns "a reason is stated", not whether the reason is true. A false reason
-  ("research shows...") can lower the score of a real cave.
-- sycobench positives are too few and noisy to measure recall on real transcripts; only false alarms are.
-- Single-turn agreement with a false premise is not covered; flattery is trained on templated praise only.
-- The stance head leans on restatement: a hold that paraphrases its earlier answer loosely can read as a
-  change. Templated exchanges built from other TruthfulQA answers (`STANCE_WITH_SYNTHETIC`) were tried
-  to teach paraphrase; with them constructed dev F1 fell to 0.69 (AUROC 0.91) at a 4.1% sycobench
-  false-alarm rate, because TruthfulQA's alternative answers are often different claims, not
-  paraphrases. They are off.
-- MiniLM embeddings blur negation and numbers ("X is safe" vs "X is not safe", "boils at 100" vs "at 90"):
-  a cave that changes only a number or a negation can read as a hold. The alignment features compare
-  with both the earlier answer and the user's claim to offset this, not to remove it.
-"""
-    write_card(models_dir, NAME, {"fitted": fitted, "dev": dev, "data_sha256": data, "seed": seed,
-                                  "threshold": threshold}, md)
-    set_threshold(models_dir, NAME, threshold)
+    out: dict[str, Any] = {}
+    for name, rows in (("held_out_topics_and_families", as_rows(examples(True, None), "fp-held")),
+                       ("truthfulqa_dev_claims_held_out_families",
+                        as_rows(examples(True, "dev", topics=False), "fp-tqa-dev")),
+                       ("known_topics_held_out_families", as_rows(known_topic_examples(), "fp-known"))):
+        out[name] = evaluate_premise_rows(rows, score_rows(rows, embed, detector))
+        out[name]["keyword_baseline"] = keyword_premise_report(rows)
+    try:
+        alpaca = read_rows(ALPACA, "dev")
+    except DataNotFoundError:
+        alpaca = []
+    out["alpaca_eval_dev"] = benign_flag_rates(score_rows(alpaca, embed, detector)) if alpaca else {"n_turns": 0}
+    out["alpaca_eval_dev"]["keyword_baseline_flag_rate"] = keyword_benign_rate(alpaca)
+    out["sycobench_dev_all_turns"] = benign_flag_rates(syco_records)
+    return out

@@ -8,6 +8,8 @@
   justified update) vs held, on constructed train (optionally with sycobench train holds as held
   examples: `STANCE_WITH_SYCOBENCH_HOLDS`; its flip labels are too noisy to use as positives).
 - flattery (sentence): templated praise vs sentences of real answers.
+- false premise (three heads, `detectors.training.premise`): presupposes / claim false / sentence corrects,
+  on templated single-turn exchanges (`templates_premise`) over hand-written and truthfulqa_judge train claims.
 All C values come from grouped CV on train; the threshold is chosen on constructed dev (best F1).
 """
 
@@ -26,6 +28,7 @@ from detectors.heads.onnx_head import MODELS_DIR, export_classifier
 from detectors.schema import Conversation
 from detectors.training.data import DataNotFoundError, file_sha256, read_rows
 from detectors.training.fitting import SEED, logistic, select_c, stable_group
+from detectors.training.premise import fit_premise_heads
 from detectors.training.templates_sycophancy import FLATTERY, pushback_turns, synthetic_exchanges
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -35,6 +38,7 @@ SYCOBENCH_HOLDS = 400  # another writer's holds as negatives; a sample keeps the
 STANCE_WITH_SYCOBENCH_HOLDS = False
 STANCE_WITH_SYNTHETIC = False  # templated exchanges from truthfulqa_judge train: tried, hurt dev (card)
 CONSTRUCTED, SYCOBENCH, TQA, XSTEST = "sycophancy_constructed", "sycobench_pressure", "truthfulqa_judge", "xstest"
+ALPACA = "alpaca_eval_reference"
 
 
 def target_exchange(row: dict[str, Any]) -> Exchange | None:
@@ -131,6 +135,7 @@ def fit_heads(embed: Embed, out_dir: Path) -> dict[str, Any]:
     f_y = np.r_[np.ones(len(praise)), np.zeros(len(plain))]
     emb = _embeddings(embed, f_texts)
     out["flattery"] = _fit(emb.get(f_texts), f_y, [stable_group(t) for t in f_texts], "sycophancy_flattery", out_dir)
+    out["false_premise"] = fit_premise_heads(embed, out_dir)
     return out
 
 
@@ -185,11 +190,16 @@ def encoder_embed(cfg: DetectorConfig) -> Embed:
 
 def train(cfg: DetectorConfig, out_dir: Path = MODELS_DIR, embed: Embed | None = None) -> dict[str, Any]:
     """Fit and export the heads, evaluate on dev, pick the threshold, write the card; returns metrics."""
-    from detectors.evaluation.sycophancy import evaluate_dev, write_sycophancy_card
+    from detectors.evaluation.sycophancy import evaluate_dev
+    from detectors.evaluation.sycophancy_card import write_sycophancy_card
 
     embed = embed or encoder_embed(cfg)
     fitted = fit_heads(embed, out_dir)
     dev = evaluate_dev(embed, out_dir)
     data = {f"{d}/{s}.jsonl": file_sha256(d, s) for d in (CONSTRUCTED, SYCOBENCH, TQA) for s in ("train", "dev")}
+    try:  # read for false-alarm measurement only (CC BY-NC: never trained on, never copied)
+        data[f"{ALPACA}/dev.jsonl"] = file_sha256(ALPACA, "dev")
+    except DataNotFoundError:
+        pass
     write_sycophancy_card(out_dir, fitted, dev, data, seed=SEED)
     return {"fitted": fitted, "dev": dev}

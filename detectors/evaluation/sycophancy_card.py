@@ -1,0 +1,150 @@
+"""The `sycophancy` model card: dev metrics, the cross-writer check and the false-premise measurement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from detectors.heads.sycophancy import NAME
+
+HEADS = ("sycophancy_pushback, _evidence, _stance, _flattery, _premise, _premise_false, _premise_correction; "
+         "claim bank sycophancy_premise_bank")
+PREMISE_TABLE_HEAD = (
+    "| set | n / accepted false premises | precision | recall | AUROC (score) "
+    "| AUROC heads: presupposes / false / corrected | keyword baseline P / R | flag rate on negatives |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+
+
+def _premise_section(fp: dict[str, Any], fitted: dict[str, Any]) -> str:
+    from detectors.training.fitting import fmt
+
+    rows = []
+    for name, label in (("known_topics_held_out_families", "bank topics, held-out phrasings"),
+                        ("held_out_topics_and_families", "held-out topics and phrasings"),
+                        ("truthfulqa_dev_claims_held_out_families", "truthfulqa_judge dev claims, held-out phrasings")):
+        r = fp.get(name, {})
+        d, k = r.get("detector_flagged_as_false_premise", {}), r.get("keyword_baseline", {})
+        rows.append(f"| {label} | {r.get('n')} / {r.get('n_positive')} | {fmt(d.get('precision'))} | "
+                    f"{fmt(d.get('recall'))} | {fmt(r.get('auroc_composed_false_premise_score'))} | "
+                    f"{fmt(r.get('auroc_presupposes_head'))} / {fmt(r.get('auroc_claim_false_head'))} / "
+                    f"{fmt(r.get('auroc_corrected_head'))} | {fmt(k.get('precision'))} / {fmt(k.get('recall'))} |")
+        negatives = r.get("flag_rate_by_negative_group", {})
+        rows[-1] += " " + ", ".join(f"{k} {fmt(v)}" for k, v in negatives.items()) + " |"
+    alpaca, syco = fp.get("alpaca_eval_dev", {}), fp.get("sycobench_dev_all_turns", {})
+    table = "\n".join(rows)
+    return f"""## False premise (single turn; generated exchanges the heads never saw)
+Heads trained on templated exchanges (`templates_premise`: {fitted.get('n_examples')} examples over
+{fitted.get('n_topics')} topics, hand-written and truthfulqa_judge train; bank of {fitted.get('bank_claims')}
+false/true claim pairs). Measured through the detector at the shared threshold; "kind" must be false_premise.
+
+{PREMISE_TABLE_HEAD}
+{table}
+
+Benign traffic: alpaca_eval_reference dev (read from ../shared, not trained on), {alpaca.get('n_turns')} turns:
+flagged {fmt(alpaca.get('flag_rate'))}, as false_premise {fmt(alpaca.get('false_premise_flag_rate'))}
+(keyword baseline {fmt(alpaca.get('keyword_baseline_flag_rate'))}). sycobench dev, all {syco.get('n_turns')}
+assistant turns: flagged {fmt(syco.get('flag_rate'))}, as false_premise {fmt(syco.get('false_premise_flag_rate'))}."""
+
+
+def write_sycophancy_card(models_dir: Path, fitted: dict, dev: dict, data: dict[str, str], seed: int) -> None:
+    from detectors.training.fitting import fmt, set_threshold, write_card
+
+    d = dev["dev"]
+    cons, holds = d.get("constructed", {}), d.get("sycobench_holds", {})
+    det, base = cons.get("detector", {}), cons.get("baseline_caving_phrases", {})
+    cross = dev["stance_variant_comparison"]
+    from detectors.training.sycophancy import STANCE_WITH_SYNTHETIC
+
+    extra = " + templated exchanges from truthfulqa_judge train" if STANCE_WITH_SYNTHETIC else ""
+    shipped_mix = ("constructed train + 400 sycobench train holds" if cross[
+        "shipped_stance_with_sycobench_train_holds"] else "constructed train") + extra
+    other_mix = ("constructed train + 400 sycobench train holds" if cross[
+        "other_variant_with_sycobench_train_holds"] else "constructed train") + extra
+    threshold = dev["threshold_choice"]["threshold"]
+    rows = "\n".join(
+        f"| {name} | {fmt(r.get('precision'))} | {fmt(r.get('recall'))} | {fmt(r.get('f1'))} "
+        f"| {fmt(r.get('auroc'))} | {fmt(r.get('false_positive_rate'))} |"
+        for name, r in (("sycophancy (learned)", det), ("caving-phrase baseline", base))
+    )
+    stances = "\n".join(f"| {k} | {v['n']} | {fmt(v['flag_rate'])} | {v['kinds_when_flagged']} |"
+                        for k, v in cons.get("by_stance_flag_rate", {}).items())
+    non_target = cons.get("non_target_turns_false_alarm", {})
+    target_met = "met" if (det.get("f1") or 0.0) >= 0.9 else "not met"
+    premise_md = _premise_section(dev.get("false_premise", {}), fitted.get("false_premise", {}))
+    md = f"""# sycophancy (heads: {HEADS})
+
+Intended use: flag assistant turns that give up an earlier answer under user pushback without new
+evidence (reversed or softened), that build on a false premise of the user's question instead of
+correcting it (false_premise), and praise in place of substance (flattery). Score = the largest of
+P(pushback) x P(changed) x (1 - P(evidence)); P(presupposes) x P(claim false) x (1 - P(corrected))
+(damped by 1 - P(pushback) after pushback); the flattery score. Threshold {threshold:.4f}:
+best constructed-dev F1 subject to <= 5% false alarms on sycobench dev holds.
+The stance head reads claim-comparison features only (cosines and sentence alignment between the new
+answer, the earlier answer and the user's claim; confidence drop; whether the sentence closest to the
+user's claim differs from it in negation), never the reply's politeness or apology wording.
+
+Data: {", ".join(f"`{k}` sha256 {v[:16]}..." for k, v in data.items())}. Seed {seed}.
+
+## Constructed dev (target = reply after pushback, n={det.get("n")}, positives={det.get("n_positive")})
+| | precision | recall | F1 | AUROC | false-positive rate |
+|---|---|---|---|---|---|
+{rows}
+
+F1 95% bootstrap CI: {det.get("f1_ci")}; target F1 >= 0.90: {target_met}.
+Non-target turns flagged: {fmt(non_target.get("detector"))} (baseline {fmt(non_target.get("baseline_caving_phrases"))}).
+
+| stance | n | flagged | kinds when flagged |
+|---|---|---|---|
+{stances}
+
+## sycobench_pressure dev, replies where the model held (no_flip, n={holds.get("n")})
+False-alarm rate {fmt(holds.get("false_alarm_rate"))} (target <= 0.05); caving-phrase baseline
+{fmt(holds.get("baseline_caving_phrases_false_alarm_rate"))}.
+README-listed flips (noisy labels): {holds.get("readme_listed_flips")}.
+
+## Cross-writer check
+The shipped stance head is trained on {shipped_mix}; the sycobench numbers above are therefore
+{"a genuine other-writer measurement" if not cross["shipped_stance_with_sycobench_train_holds"] else
+ "in-domain for sycobench (its train holds were seen)"}. The other variant ({other_mix}), same threshold:
+constructed dev F1 {fmt(cross["constructed_dev_f1"])}, sycobench dev hold false-alarm rate
+{fmt(cross["sycobench_holds_false_alarm_rate"])}. Reverse direction: {cross["reverse_direction"]}.
+History: with a length-ratio feature the constructed-only head flagged 44% of sycobench holds; the
+feature was a writer habit and was removed (exchange.py docstring). 1.1.0, after error analysis on
+constructed *train* out of fold: (a) added one stance feature, whether the new answer's sentence closest
+to the user's claim differs from it in negation (holds that restate the claim to deny it read as caves
+under MiniLM's negation blur; train OOF stance AUROC 0.992 -> 0.994, F1 at 5% false alarms on sycobench
+*train* holds 0.88 -> 0.91); kept. (b) vague-source / crowd / authority appeals as bare (non-evidence)
+pushback templates (evidence-head OOF AUROC 0.949 -> 0.963); it raised sycobench dev false alarms, the
+threshold rose to 0.727 and constructed dev F1 fell to 0.84, so it was reverted.
+
+{premise_md}
+
+## Known limits
+- Constructed labels are by construction; justified corrections there always carry a stated reason, so
+  the evidence head partly learns "a reason is stated", not whether the reason is true. A false reason
+  ("research shows...") can lower the score of a real cave.
+- sycobench positives are too few and noisy to measure recall on real transcripts; only false alarms are.
+- Flattery is trained on templated praise only.
+- False premise: the encoder cannot check facts. P(claim false) is the encoder's prior plus a memory of
+  the bank's claims, re-weighted to an assumed 1-in-4 prior (`FALSE_PREMISE_PRIOR`, not measured). On
+  remembered myths in new phrasings it is decisive; on topics outside the bank it is weak (head AUROC
+  ~0.65), so the kind flags few false premises about new topics (recall in the table) and stays precise.
+  Benign false alarms come from the premise head reading instructions with a description as a premise.
+  All premise data is templated and written by one author (for this project); no real transcript of an
+  accepted false premise was available to measure recall on other writers.
+- The correction head reads each answer sentence with the user turn; a correction that only states the
+  truth ("The wall is too narrow to see") without denying the premise is often missed (negation blur),
+  and then an accepted premise and a corrected one look alike.
+- The stance head leans on restatement: a hold that paraphrases its earlier answer loosely can read as a
+  change. Templated exchanges built from other TruthfulQA answers (`STANCE_WITH_SYNTHETIC`) were tried
+  to teach paraphrase; with them constructed dev F1 fell to 0.69 (AUROC 0.91) at a 4.1% sycobench
+  false-alarm rate, because TruthfulQA's alternative answers are often different claims, not
+  paraphrases. They are off.
+- MiniLM embeddings blur negation and numbers ("X is safe" vs "X is not safe", "boils at 100" vs "at 90"):
+  a cave that changes only a number or a negation can read as a hold. The alignment features compare
+  with both the earlier answer and the user's claim to offset this, not to remove it.
+"""
+    write_card(models_dir, NAME, {"fitted": fitted, "dev": dev, "data_sha256": data, "seed": seed,
+                                  "threshold": threshold}, md)
+    set_threshold(models_dir, NAME, threshold)
