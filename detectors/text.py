@@ -9,6 +9,7 @@ abbreviations and decimals do not end a sentence, and CJK sentence marks split w
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,8 +38,24 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+# Several heads split the same turn (each in `texts()` and again in `score()`): splitting is pure, so
+# recent results are kept. Only texts up to this size, so the cache's keys stay small (2,048 x 20 kB).
+_CACHED_CHARS = 20_000
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of `text` in order, with offsets; whitespace-only input gives an empty list."""
+    if len(text) <= _CACHED_CHARS:
+        return list(_split_cached(text))
+    return _split(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _split_cached(text: str) -> tuple[Sentence, ...]:
+    return tuple(_split(text))
+
+
+def _split(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     pos = 0
     for fence in _FENCE.finditer(text):

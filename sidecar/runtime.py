@@ -100,11 +100,13 @@ def run_worker(
     stop: threading.Event | None = None,
     until: Callable[[WorkerState], bool] | None = None,
     scorer: Scorer | None = None,
+    state: WorkerState | None = None,
 ) -> WorkerState:
-    """Run the worker until a signal (or `until`) says stop. Returns the final state."""
+    """Run the worker until a signal (or `until`) says stop. Returns the final state (`state`, if given,
+    is the one the worker updates as it runs: the probes' view, readable from another thread)."""
     stop = stop or threading.Event()
     metrics = Metrics()
-    state = WorkerState()
+    state = state or WorkerState()
     scorer = scorer or Scorer.from_config(settings.detector_config())
     lake = Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts()))
     topics = [settings.input_topic] + ([settings.labels_topic] if settings.labels_topic else [])

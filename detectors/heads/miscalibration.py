@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from detectors.base import Batch, register
-from detectors.confidence import lexical_confidence, turn_confidence
+from detectors.confidence import blend, lexical_confidence, stated_probability
 from detectors.config import DetectorConfig
 from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
 from detectors.schema import Conversation, ScoreRecord, make_record
@@ -165,7 +165,8 @@ class Miscalibration:
             score, details["kind"] = 0.0, "no_claim"
             details.update(expressed_confidence=None, p_correct=None, p_correct_source="none")
         else:
-            confidence = turn_confidence(answer, learned)
+            lexical = lexical_confidence(answer)
+            confidence = blend(lexical, learned, stated_probability(answer))
             if label is not None:
                 p_correct, source = (1.0 if label else 0.0), "label"
             elif p_model is not None:
@@ -174,7 +175,7 @@ class Miscalibration:
                 p_correct, source = None, "none"  # nothing was asked: no question to judge against
             details.update(
                 expressed_confidence=round(confidence, 4),
-                lexical_confidence=round(lexical_confidence(answer), 4),
+                lexical_confidence=round(lexical, 4),
                 learned_confidence=None if learned is None else round(learned, 4),
                 p_correct=None if p_correct is None else round(p_correct, 4),
                 p_correct_source=source,
