@@ -106,6 +106,11 @@ class Scorer:
         return sub
 
     @property
+    def memo_stats(self) -> tuple[int, int]:
+        """(hits, misses) of the embedding memo since this scorer was built."""
+        return self._memo.hits, self._memo.misses
+
+    @property
     def names(self) -> list[str]:
         return [d.name for d in self.detectors]
 

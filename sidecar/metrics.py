@@ -40,6 +40,9 @@ class Metrics:
         self.paused = Gauge("sahaja_consumer_paused", "1 while consumption is paused (sink or memory)", registry=r)
         self.rss = Gauge("sahaja_resident_memory_bytes", "Resident set size of the worker", registry=r)
         self.label_events = Counter("sahaja_label_events", "Late correctness labels stored", registry=r)
+        self.memo_lookups = Counter(
+            "sahaja_embedding_memo_lookups", "Texts looked up in the embedding memo", ["result"], registry=r
+        )
 
     def set_provider(self, active: str) -> None:
         for name in {*KNOWN_PROVIDERS, active}:

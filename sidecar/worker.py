@@ -226,12 +226,16 @@ class Worker:
             max_bytes=self.settings.max_message_bytes,
             max_messages=self.settings.max_messages,
         )
+        hits, misses = self.scorer.memo_stats
         outcome = self.scorer.score(batch.conversations)
+        additions = [ext.on_batch(batch, outcome) for ext in self.extensions]  # re-scoring may use the memo
+        hits_after, misses_after = self.scorer.memo_stats
+        self.metrics.memo_lookups.labels(result="hit").inc(hits_after - hits)
+        self.metrics.memo_lookups.labels(result="miss").inc(misses_after - misses)
         for failure in outcome.failures:
             self.metrics.detector_errors.labels(detector=failure.detector).inc()
         # The scorer may have moved from a failed GPU to the CPU during this batch: say so.
         self.metrics.set_provider(self.scorer.provider)
-        additions = [ext.on_batch(batch, outcome) for ext in self.extensions]
         return ScoredBatch(batch, outcome, additions, started)
 
     def _finish_in_flight(self) -> None:

@@ -88,3 +88,40 @@ def test_scorer_reuses_the_memo_and_scores_what_it_scored_without_it() -> None:
     fresh._memo = EmbeddingMemo(0)  # noqa: SLF001 - the same scoring with the memo off
     plain = scored_records(fresh, items)
     assert [round(r.score, 4) for r in plain] == [round(r.score, 4) for r in first]
+
+
+def test_worker_reports_memo_hits_and_misses_per_batch_in_metrics() -> None:
+    import json
+    import time
+    from types import SimpleNamespace
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from sidecar.metrics import Metrics
+    from sidecar.settings import Settings
+    from sidecar.worker import Worker
+
+    scorer = warm_scorer("hedging")
+    settings = Settings(detectors=("hedging",))
+    metrics = Metrics()
+    worker = Worker(settings, scorer, consumer=None, lake_sink=None, topic_sink=None, metrics=metrics)  # type: ignore[arg-type]
+    value = json.dumps({"conversation_id": "c1", "messages": [
+        {"role": "user", "content": "What is the capital of France?"},
+        {"role": "assistant", "content": "As an AI, I must note my limits. The capital of France is Paris."},
+    ]}).encode()
+
+    def record(offset: int) -> SimpleNamespace:
+        return SimpleNamespace(topic=settings.input_topic, partition=0, offset=offset, key=None, value=value,
+                               headers=[], timestamp=int(time.time() * 1000), timestamp_type=0)
+
+    def lookups() -> dict[str, float]:
+        families = text_string_to_metric_families(metrics.render().decode())
+        return {s.labels["result"]: s.value for f in families if f.name == "sahaja_embedding_memo_lookups"
+                for s in f.samples if s.name.endswith("_total")}
+
+    worker._score([record(0)])
+    first = lookups()
+    assert first["miss"] > 0 and first["hit"] == 0
+    worker._score([record(1)])  # the same snapshot again: every text is held
+    second = lookups()
+    assert second["miss"] == first["miss"] and second["hit"] == first["miss"]
