@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from feedback.lakefs import LakeFS
+from feedback.store import scan_table
 
 TABLES = ("scores", "conversations", "labels", "drift", "candidates", "reviews", "batches")
 
@@ -25,8 +26,7 @@ def lake_stamp(lake: Path | str | LakeFS, tables: tuple[str, ...] = TABLES) -> f
 
 def scan(lake: Path | str | LakeFS, table: str) -> pl.LazyFrame | None:
     """Hive-partitioned lazy scan of a table (the `date` partition column dropped), or None if empty."""
-    frame = LakeFS.from_location(lake).scan(table)
-    return None if frame is None else frame.drop("date", strict=False)
+    return scan_table(LakeFS.from_location(lake), table)
 
 
 def scan_scores(lake: Path | str | LakeFS, detectors: list[str] | None = None) -> pl.LazyFrame | None:

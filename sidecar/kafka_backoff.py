@@ -54,10 +54,9 @@ def install() -> bool:
 
     @functools.wraps(original)
     async def _connect(self: Any, node: Any, conn: Any, reset_backoff_on_connect: bool = True, **kwargs: Any) -> None:
-        if not reset_backoff_on_connect:  # the bootstrap path keeps its own backoff and sees the failure
-            await original(self, node, conn, reset_backoff_on_connect=False, **kwargs)
-            return
         await original(self, node, conn, reset_backoff_on_connect=False, **kwargs)
+        if not reset_backoff_on_connect:  # the bootstrap path keeps its own backoff and sees the failure
+            return
         if getattr(conn, "connected", False):
             self.reset_backoff(node.node_id)
         elif not getattr(self, "closed", False) and self.connection_delay(node.node_id) == 0:

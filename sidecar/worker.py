@@ -141,8 +141,7 @@ class Worker:
 
     def _drain_before_revoke(self, revoked: set[Any]) -> None:
         """Let the batch in the sink stage land before another member may write the same partitions."""
-        if revoked:
-            self._revoked |= revoked
+        self._revoked |= revoked
         if self._in_flight is not None:
             _, durable = self._in_flight
             try:
@@ -209,12 +208,9 @@ class Worker:
 
     def process(self, records: list[Any], stop: threading.Event) -> None:
         """Score one batch, then hand it to the sink stage once the batch before it is committed."""
+        assert self._sink is not None, "process() runs inside run()"
         scored = self._score(records)
         self._finish_in_flight()
-        if self._sink is None:  # not running (a direct call): make it durable here
-            if self._make_durable(scored, stop):
-                self._commit(scored)
-            return
         self._in_flight = (scored, self._sink.submit(self._make_durable, scored, stop))
 
     def _score(self, records: list[Any]) -> ScoredBatch:
