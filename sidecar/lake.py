@@ -5,6 +5,8 @@ they hold. A batch that is re-processed after a crash (its offsets were never co
 cut differently the second time, so before a new file lands, every file of the same source
 partition whose range overlaps it is removed: replays overwrite, they never duplicate. The
 uncommitted tail that such a removal takes away is re-read and rewritten by the following batches.
+Which files a write replaces comes from `SpanIndex` (sidecar/lake_index.py): the folder is listed
+once per source partition, not on every batch.
 
 The root is a local folder or an object-store URL (`s3://bucket/prefix`); `feedback.lakefs.LakeFS`
 does the file operations (rename into place locally, one atomic PUT per file on a store) and every
@@ -26,6 +28,7 @@ import polars as pl
 from detectors.schema import ScoreRecord, SourcedConversation
 from feedback.lakefs import LakeFS, parse_location
 from sidecar.errors import LakeWriteError
+from sidecar.lake_index import Span, SpanIndex
 
 SCORE_SCHEMA: dict[str, Any] = {
     "conversation_id": pl.String,
@@ -80,7 +83,7 @@ DETECTOR_ERROR_SCHEMA: dict[str, Any] = {
 
 _FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
 
-OffsetRanges = dict[int, tuple[int, int]]
+OffsetRanges = dict[int, Span]
 
 
 def file_name(topic: str, partition: int, first: int, last: int) -> str:
@@ -98,16 +101,14 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path | str) -> None:
         raise LakeWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _remove_overlaps(fs: LakeFS, folder: tuple[str, ...], topic: str, partition: int, span: tuple[int, int],
-                     keep: str) -> None:
+def _ranged_files(fs: LakeFS, folder: tuple[str, ...], topic: str, partition: int) -> dict[str, Span]:
     prefix = f"{topic}+{partition}+"
-    first, last = span
+    files = {}
     for name in fs.list_names(*folder):
-        if not name.startswith(prefix) or name == keep:
-            continue
-        match = _FILE_RE.match(name)
-        if match and int(match["first"]) <= last and int(match["last"]) >= first:
-            fs.delete(*folder, name)
+        match = _FILE_RE.match(name) if name.startswith(prefix) else None
+        if match:
+            files[name] = (int(match["first"]), int(match["last"]))
+    return files
 
 
 class Lake:
@@ -116,6 +117,11 @@ class Lake:
     def __init__(self, root: Path | str | LakeFS) -> None:
         self.fs = LakeFS.from_location(root)
         self.root = self.fs.location
+        self.spans = SpanIndex()
+
+    def forget_partitions(self) -> None:
+        """Call when partitions are (re)assigned: another member may have written them meanwhile."""
+        self.spans.forget()
 
     def table(self, name: str) -> Path | str:
         """Where a table lives, as polars reads it (a local path or a URL)."""
@@ -135,14 +141,22 @@ class Lake:
             raise LakeWriteError(f"cannot write {self.fs.url(*parts)}: {exc.strerror or exc}") from exc
 
     def _write_ranged(
-        self, frame: pl.DataFrame, folder: tuple[str, ...], topic: str, partition: int, span: tuple[int, int]
+        self, frame: pl.DataFrame, folder: tuple[str, ...], topic: str, partition: int, span: Span
     ) -> Path | str:
         name = file_name(topic, partition, *span)
         written = self._write(frame, *folder, name)
         try:
-            _remove_overlaps(self.fs, folder, topic, partition, span, keep=name)
+            stale = self.spans.overlapping(folder, topic, partition, span)
+            if stale is None:
+                files = _ranged_files(self.fs, folder, topic, partition)
+                self.spans.load(folder, topic, partition, files)
+                stale = [n for n, (a, b) in files.items() if a <= span[1] and b >= span[0]]
+            stale = [n for n in stale if n != name]
+            for gone in stale:
+                self.fs.delete(*folder, gone)
         except OSError as exc:
             raise LakeWriteError(f"cannot remove replaced files in {self.fs.url(*folder)}: {exc}") from exc
+        self.spans.written(folder, topic, partition, name, span, stale)
         return written
 
     def write_scores(self, records: Sequence[ScoreRecord], topic: str, ranges: OffsetRanges) -> list[Path | str]:

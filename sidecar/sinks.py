@@ -79,6 +79,10 @@ class LakeSink:
         self.lake = lake
         self.settings = settings
 
+    def on_assignment(self) -> None:
+        """Partitions moved: files of newly owned ones may have been written by another member."""
+        self.lake.forget_partitions()
+
     def write(self, batch: SplitBatch, records: Sequence[ScoreRecord], failures: Sequence[Any] = ()) -> None:
         topic = self.settings.input_topic
         ranges = batch.ranges.get(topic, {})

@@ -89,7 +89,7 @@ class _HandOverOnRevoke(ConsumerRebalanceListener):
         self.worker._drain_before_revoke(set(revoked))
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        return None
+        self.worker.lake_sink.on_assignment()
 
 
 def rss_bytes() -> int:

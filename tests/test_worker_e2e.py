@@ -105,3 +105,39 @@ def test_sink_of_one_batch_overlaps_scoring_of_the_next_and_commits_stay_complet
     assert scores.height == scores.unique(["conversation_id", "turn"]).height == len(items)
     during_scoring = [t for t in written if any(a < t < b for a, b in TimedScorer.intervals)]
     assert during_scoring, "no lake file was written while a later batch was being scored"
+
+
+def test_an_assignment_makes_the_lake_look_again_for_files_another_member_wrote(settings_factory) -> None:
+    """The lake's span index only follows this process's own writes; when the group hands it a
+    partition, the worker must make it list again, or a file another member wrote for the same
+    offsets (its batch, never committed) would stay beside ours as duplicates."""
+    from detectors.pipeline import Scorer
+    from sidecar.kafka_clients import build_consumer, build_producer
+    from sidecar.lake import file_name
+    from sidecar.metrics import Metrics
+    from sidecar.sinks import LakeSink, TopicSink
+    from sidecar.worker import Worker
+
+    settings = settings_factory(batch_max_size=100)
+    day = "2026-11-01"
+    items = [conversation(i, timestamp=f"{day}T12:00:00Z") for i in range(40)]
+    produce_json(settings.kafka_bootstrap_servers, settings.input_topic, items)
+    lake = Lake(settings.lake_path)
+    folder = ("scores", f"date={day}", "detector=wrapper_lexicon")
+    foreign = pl.DataFrame({"conversation_id": ["from-the-previous-owner"] * 3, "source_offset": [0, 1, 2]})
+    lake.fs.write_parquet(foreign, *folder, file_name(settings.input_topic, 0, 0, 99))
+    lake.spans.load(folder, settings.input_topic, 0, {})  # what this process believed before the hand-over
+
+    consumer = build_consumer(settings, [settings.input_topic])
+    producer = build_producer(settings)
+    worker = Worker(settings, Scorer.from_config(settings.detector_config()), consumer, LakeSink(lake, settings),
+                    TopicSink(producer, settings), Metrics())
+    try:
+        worker.run(threading.Event(), until=lambda s: s.committed_messages >= len(items))
+    finally:
+        consumer.close(autocommit=False)
+        producer.close(timeout=10)
+    names = [p.name for p in (lake.root.joinpath(*folder)).glob("*.parquet")]
+    assert file_name(settings.input_topic, 0, 0, 99) not in names
+    ids = pl.scan_parquet(lake.glob("scores"), hive_partitioning=False).collect()["conversation_id"]
+    assert sorted(ids.to_list()) == sorted(c["conversation_id"] for c in items)
