@@ -141,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="default: STREAMLIT_SERVER_ADDRESS or 127.0.0.1")
     p.set_defaults(func=commands.cmd_dashboard)
 
+    lake = sub.add_parser("lake", help="lake maintenance").add_subparsers(dest="lake_command", required=True)
+    p = lake.add_parser("compact", help="merge closed days' small files into few large ones (per partition)")
+    p.add_argument("--keep-days", type=int, default=2, help="leave today and the N-1 days before it (default 2)")
+    p.add_argument("--max-rows", type=int, default=1_000_000, help="at most this many rows in a merged file")
+    p.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
+    p.set_defaults(func=commands.cmd_lake_compact)
+
     p = sub.add_parser("bench", help="benchmarks; results go to benchmarks/results/")
     p.add_argument("which", choices=sorted(commands.BENCHMARKS))
     commands.passthrough(p)

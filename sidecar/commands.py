@@ -71,6 +71,27 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_lake_compact(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from feedback.lakefs import LakeFS
+    from sidecar.compaction import compact_lake
+    from sidecar.lake import Lake
+
+    if args.keep_days < 1 or args.max_rows < 1:
+        print("--keep-days and --max-rows must be >= 1", file=sys.stderr)
+        return 2
+    before = datetime.now(UTC).date() - timedelta(days=args.keep_days - 1)
+    lake = Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts()))
+    results = compact_lake(lake, before, max_rows=args.max_rows, dry_run=args.dry_run)
+    for r in results:
+        print(f"{r.folder}: {r.files_before} -> {r.files_after} files ({r.rows} rows rewritten)")
+    verb = "would leave" if args.dry_run else "left"
+    print(f"{len(results)} folders before {before.isoformat()}; {verb} "
+          f"{sum(r.files_after for r in results)} of {sum(r.files_before for r in results)} files")
+    return 0
+
+
 def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
     from detectors.drift.cli import reference_main, test_main
 
@@ -123,6 +144,7 @@ BENCHMARKS = {
     "drift": "benchmarks.drift",
     "dashboard": "benchmarks.dashboard",
     "soak": "benchmarks.soak",
+    "lake-writes": "benchmarks.lake_writes",
 }
 
 

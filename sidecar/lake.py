@@ -81,7 +81,7 @@ DETECTOR_ERROR_SCHEMA: dict[str, Any] = {
     "failed_at": pl.Datetime("us", "UTC"),
 }
 
-_FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
+FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
 
 OffsetRanges = dict[int, Span]
 
@@ -105,7 +105,7 @@ def _ranged_files(fs: LakeFS, folder: tuple[str, ...], topic: str, partition: in
     prefix = f"{topic}+{partition}+"
     files = {}
     for name in fs.list_names(*folder):
-        match = _FILE_RE.match(name) if name.startswith(prefix) else None
+        match = FILE_RE.match(name) if name.startswith(prefix) else None
         if match:
             files[name] = (int(match["first"]), int(match["last"]))
     return files

@@ -91,6 +91,8 @@ def pod_specs(docs: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]
     for doc in docs:
         if doc["kind"] in {"Deployment", "StatefulSet", "DaemonSet", "Job"}:
             yield doc["metadata"]["name"], doc["spec"]["template"]["spec"]
+        if doc["kind"] == "CronJob":
+            yield doc["metadata"]["name"], doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 
 
 def container(docs: list[dict[str, Any]], deployment: str) -> dict[str, Any]:
@@ -396,6 +398,24 @@ def test_lake_claim_is_mounted_and_object_store_mounts_none() -> None:
     assert {"secretRef": {"name": "s3-creds"}} in container(docs, WORKER)["envFrom"]
     with pytest.raises(helm.HelmError):
         render(merged(ci_values("default"), {"lake": {"type": "objectStore"}}))
+
+
+def test_compaction_cronjob_runs_the_cli_on_the_workers_lake(tmp_path: Path) -> None:
+    from sidecar.cli import build_parser
+
+    docs = render(ci_values("default"))
+    job = one(docs, "CronJob")
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    spec = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (c,) = spec["containers"]
+    args = build_parser().parse_args(c["args"])
+    assert (args.lake_command, args.keep_days, args.max_rows) == ("compact", 2, 1_000_000)
+    claim = one(docs, "PersistentVolumeClaim")["metadata"]["name"]
+    assert claim in {v.get("persistentVolumeClaim", {}).get("claimName") for v in spec["volumes"]}
+    lake_mount = {m["mountPath"] for m in c["volumeMounts"]}
+    assert lake_mount == {m["mountPath"] for m in container(docs, WORKER)["volumeMounts"]} & lake_mount
+    assert c["envFrom"] == container(docs, DASHBOARD)["envFrom"]  # the same SAHAJA_LAKE_PATH and credentials
+    assert "CronJob" not in kinds(render(merged(ci_values("default"), {"compaction": {"enabled": False}})))
 
 
 def test_model_init_container_builds_into_the_mounted_cache() -> None:

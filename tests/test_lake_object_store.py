@@ -137,6 +137,22 @@ def test_replays_overwrite_overlapping_files_on_s3(bucket) -> None:
     ]
 
 
+def test_compaction_on_s3_merges_a_closed_day_and_keeps_every_row(bucket) -> None:
+    from sidecar.compaction import compact_lake
+
+    name, client = bucket
+    lake = Lake(f"s3://{name}/lake")
+    for first in range(0, 200, 20):
+        lake.write_scores([rec(o) for o in range(first, first + 20)], "in", {0: (first, first + 19)})
+    before = sorted(lake.scan("scores").collect()["source_offset"].to_list())
+    results = compact_lake(lake, datetime.now(UTC).date())
+    assert [(r.files_before, r.files_after, r.rows) for r in results] == [(10, 1, 200)]
+    assert [k for k in keys(client, name, "lake/scores/") if k.endswith(".parquet")] == [
+        f"lake/scores/date=2026-11-01/detector=d/{file_name('in', 0, 0, 199)}"
+    ]
+    assert sorted(lake.scan("scores").collect()["source_offset"].to_list()) == before == list(range(200))
+
+
 def test_object_store_writes_are_single_objects_readable_by_polars_and_pyarrow(bucket) -> None:
     name, client = bucket
     fs = LakeFS.from_location(f"s3://{name}/root/")

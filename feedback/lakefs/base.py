@@ -93,6 +93,10 @@ class LakeFS:
     def read_bytes(self, *parts: str) -> bytes:
         raise NotImplementedError
 
+    def parquet_rows(self, *parts: str) -> int:
+        """Rows of a Parquet file, from its footer only (no data read)."""
+        raise NotImplementedError
+
     def list_names(self, *parts: str) -> list[str]:
         """Names of the files directly in a folder ([] when it does not exist)."""
         raise NotImplementedError

@@ -57,6 +57,11 @@ class LocalLakeFS(LakeFS):
     def read_bytes(self, *parts: str) -> bytes:
         return self.path(*parts).read_bytes()
 
+    def parquet_rows(self, *parts: str) -> int:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(self.path(*parts)).metadata.num_rows)
+
     def list_names(self, *parts: str) -> list[str]:
         folder = self.path(*parts)
         if not folder.is_dir():

@@ -43,6 +43,12 @@ class ObjectStoreLakeFS(LakeFS):
             data: bytes = source.read()
         return data
 
+    def parquet_rows(self, *parts: str) -> int:
+        import pyarrow.parquet as pq
+
+        with self.fs.open_input_file(self.key(*parts)) as source:  # ranged reads of the footer
+            return int(pq.ParquetFile(source).metadata.num_rows)
+
     def _infos(self, *parts: str, recursive: bool, kind: Any = pafs.FileType.File) -> list[pafs.FileInfo]:
         selector = pafs.FileSelector(self.key(*parts), recursive=recursive, allow_not_found=True)
         return [i for i in self.fs.get_file_info(selector) if i.type == kind]

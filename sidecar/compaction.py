@@ -1,0 +1,132 @@
+"""`sahaja lake compact`: merge a closed day's small lake files into few large ones.
+
+The worker writes one file per batch and source partition, which keeps replays exact but leaves the
+readers (dashboard, export, training jobs) opening tens of thousands of small files per day. Compaction
+rewrites each folder of a closed day (older than `keep_days`: late events for recent days still arrive)
+as runs of consecutive files per source partition of at most `max_rows` rows together (memory stays
+bounded; a second run finds nothing left to merge), each named by the offset range it covers, so the
+replay rule (a file replaces the files whose range it overlaps) still holds.
+
+Crash-safe and repeatable: a run's merged file lands first (atomically), then its inputs are deleted. A
+file whose range lies inside another file's range of the same partition is what an interrupted run left
+behind, and it is deleted without being merged again. Between a merged file landing and its inputs
+going, a reader may see those rows twice: run it when nobody is exporting the day being compacted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from sidecar.errors import LakeWriteError
+from sidecar.lake import FILE_RE, Lake, file_name
+
+COMPACTED_TABLES = ("scores", "conversations", "labels")
+DEFAULT_MAX_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class FolderCompaction:
+    folder: str
+    files_before: int
+    files_after: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class _Ranged:
+    name: str
+    topic: str
+    partition: int
+    first: int
+    last: int
+
+
+def _ranged(names: list[str]) -> dict[tuple[str, int], list[_Ranged]]:
+    by_partition: dict[tuple[str, int], list[_Ranged]] = defaultdict(list)
+    for name in names:
+        match = FILE_RE.match(name)
+        if match:
+            item = _Ranged(name, match["topic"], int(match["p"]), int(match["first"]), int(match["last"]))
+            by_partition[(item.topic, item.partition)].append(item)
+    for files in by_partition.values():
+        files.sort(key=lambda f: (f.first, -f.last))
+    return by_partition
+
+
+def _split_leftovers(files: list[_Ranged]) -> tuple[list[_Ranged], list[_Ranged]]:
+    """(files to keep, files inside another file's range: leftovers of an interrupted compaction)."""
+    kept: list[_Ranged] = []
+    leftovers: list[_Ranged] = []
+    for f in files:
+        if kept and f.last <= kept[-1].last:
+            leftovers.append(f)
+        else:
+            kept.append(f)
+    return kept, leftovers
+
+
+def _runs(files: list[_Ranged], rows: list[int], max_rows: int) -> list[list[_Ranged]]:
+    """Consecutive files, greedily grouped while their rows fit in `max_rows`."""
+    runs: list[list[_Ranged]] = []
+    total = max_rows + 1
+    for f, n in zip(files, rows, strict=True):
+        if total + n > max_rows:
+            runs.append([])
+            total = 0
+        runs[-1].append(f)
+        total += n
+    return runs
+
+
+def compact_folder(lake: Lake, folder: tuple[str, ...], *, max_rows: int = DEFAULT_MAX_ROWS,
+                   dry_run: bool = False) -> FolderCompaction:
+    """Merge one folder's files per source partition into runs of at most `max_rows` rows."""
+    fs = lake.fs
+    names = fs.list_names(*folder)
+    after, rows = 0, 0
+    try:
+        for (topic, partition), files in sorted(_ranged(names).items()):
+            kept, leftovers = _split_leftovers(files)
+            for run in _runs(kept, [fs.parquet_rows(*folder, f.name) for f in kept], max_rows):
+                after += 1
+                if len(run) == 1:
+                    continue
+                frame = pl.concat([fs.read_parquet(*folder, f.name) for f in run], how="vertical_relaxed")
+                rows += frame.height
+                if not dry_run:
+                    merged = file_name(topic, partition, run[0].first, max(f.last for f in run))
+                    fs.write_parquet(frame.sort("source_offset"), *folder, merged)
+                    for f in run:
+                        if f.name != merged:
+                            fs.delete(*folder, f.name)
+            if not dry_run:
+                for f in leftovers:
+                    fs.delete(*folder, f.name)
+    except OSError as exc:
+        raise LakeWriteError(f"cannot compact {fs.url(*folder)}: {exc}") from exc
+    return FolderCompaction("/".join(folder), len(names), after, rows)
+
+
+def day_folders(lake: Lake, before: date) -> list[tuple[str, ...]]:
+    """Every `table/date=D[/detector=X]` folder of the compacted tables with D before `before`."""
+    folders: list[tuple[str, ...]] = []
+    for table in COMPACTED_TABLES:
+        for day in lake.fs.list_folders(table):
+            try:
+                closed = day.startswith("date=") and date.fromisoformat(day[5:]) < before
+            except ValueError:  # not a folder the worker writes
+                closed = False
+            if not closed:
+                continue
+            subfolders = lake.fs.list_folders(table, day)
+            folders += [(table, day, sub) for sub in subfolders] if subfolders else [(table, day)]
+    return folders
+
+
+def compact_lake(lake: Lake, before: date, *, max_rows: int = DEFAULT_MAX_ROWS,
+                 dry_run: bool = False) -> list[FolderCompaction]:
+    return [compact_folder(lake, folder, max_rows=max_rows, dry_run=dry_run) for folder in day_folders(lake, before)]

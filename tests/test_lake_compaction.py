@@ -1,0 +1,110 @@
+"""`sahaja lake compact` on a real folder of real Parquet files: fewer files, the same rows, today's
+folder untouched, an interrupted run repaired, the replay naming kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from detectors.schema import ScoreRecord
+from sidecar.cli import main
+from sidecar.compaction import compact_lake, day_folders
+from sidecar.lake import FILE_RE, Lake
+
+OLD = datetime(2026, 11, 1, 12, tzinfo=UTC)
+TODAY = datetime.now(UTC)
+
+
+def rec(offset: int, *, partition: int = 0, detector: str = "d", at: datetime = OLD) -> ScoreRecord:
+    return ScoreRecord(
+        conversation_id=f"c{partition}-{offset}", turn=1, detector=detector, score=0.2, flagged=False,
+        threshold=0.5, detector_version="1", event_time=at, scored_at=at, source_topic="in",
+        source_partition=partition, source_offset=offset,
+    )
+
+
+def fill(lake: Lake, batches: int, *, at: datetime = OLD, size: int = 10) -> None:
+    for b in range(batches):
+        first, last = b * size, (b + 1) * size - 1
+        for partition in (0, 1):
+            records = [rec(o, partition=partition, detector=d, at=at) for o in range(first, last + 1) for d in "de"]
+            lake.write_scores(records, "in", {partition: (first, last)})
+
+
+def files(root: Path, *parts: str) -> list[str]:
+    return sorted(p.name for p in root.joinpath(*parts).rglob("*.parquet"))
+
+
+def all_rows(lake: Lake) -> list[tuple]:
+    frame = pl.scan_parquet(lake.glob("scores"), hive_partitioning=False).collect()
+    return sorted(frame.select("conversation_id", "detector", "source_offset").rows())
+
+
+def test_a_closed_day_becomes_one_file_per_partition_with_the_same_rows(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    fill(lake, 12)
+    fill(lake, 3, at=TODAY)
+    before_rows = all_rows(lake)
+    today = f"date={TODAY.date().isoformat()}"
+    today_files = files(tmp_path, "scores", today)
+    assert len(files(tmp_path, "scores", "date=2026-11-01")) == 2 * 2 * 12
+
+    results = compact_lake(lake, TODAY.date())
+    assert {r.folder for r in results} == {"scores/date=2026-11-01/detector=d", "scores/date=2026-11-01/detector=e"}
+    old = files(tmp_path, "scores", "date=2026-11-01", "detector=d")
+    assert old == ["in+0+00000000000000000000+00000000000000000119.parquet",
+                   "in+1+00000000000000000000+00000000000000000119.parquet"]
+    assert all_rows(lake) == before_rows
+    assert files(tmp_path, "scores", today) == today_files
+    offsets = pl.read_parquet(tmp_path / "scores" / "date=2026-11-01" / "detector=d" / old[0])["source_offset"]
+    assert offsets.to_list() == list(range(120))  # sorted by offset
+
+
+def test_runs_are_capped_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    fill(lake, 10)
+    compact_lake(lake, TODAY.date(), max_rows=45)  # 10 rows per file: runs of 4 files
+    names = files(tmp_path, "scores", "date=2026-11-01", "detector=d")
+    spans = sorted((int(m["p"]), int(m["first"]), int(m["last"])) for m in map(FILE_RE.match, names))
+    assert spans == [(p, a, b) for p in (0, 1) for a, b in ((0, 39), (40, 79), (80, 99))]
+    rows = all_rows(lake)
+    again = compact_lake(lake, TODAY.date(), max_rows=45)
+    assert all(r.rows == 0 and r.files_before == r.files_after for r in again)
+    assert all_rows(lake) == rows
+
+
+def test_an_interrupted_compaction_is_repaired_without_duplicates(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    fill(lake, 5)
+    rows = all_rows(lake)
+    folder = ("scores", "date=2026-11-01", "detector=d")
+    merged = pl.concat([lake.fs.read_parquet(*folder, n) for n in lake.fs.list_names(*folder) if "in+0+" in n])
+    lake.fs.write_parquet(merged, *folder, "in+0+00000000000000000000+00000000000000000049.parquet")
+    assert len(all_rows(lake)) > len(rows)  # the crash left both the merged file and its inputs
+    compact_lake(lake, TODAY.date())
+    assert all_rows(lake) == rows
+    assert len(files(tmp_path, *folder)) == 2
+
+
+def test_dry_run_writes_nothing_and_the_cli_reports(tmp_path: Path, capsys) -> None:
+    lake = Lake(tmp_path)
+    fill(lake, 4)
+    before = files(tmp_path, "scores")
+    assert main(["--lake", str(tmp_path), "lake", "compact", "--dry-run"]) == 0
+    assert files(tmp_path, "scores") == before
+    out = capsys.readouterr().out
+    assert "scores/date=2026-11-01/detector=d: 8 -> 2 files" in out and "would leave 4 of 16 files" in out
+    assert main(["--lake", str(tmp_path), "lake", "compact"]) == 0
+    assert len(files(tmp_path, "scores")) == 4
+
+
+def test_recent_days_and_foreign_folders_are_left_alone(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    fill(lake, 2, at=TODAY - timedelta(days=1))
+    (tmp_path / "scores" / "date=not-a-date").mkdir(parents=True)
+    keep_from = TODAY.date() - timedelta(days=1)
+    assert day_folders(lake, keep_from) == []
+    assert [f[1] for f in day_folders(lake, TODAY.date())] == [f"date={keep_from.isoformat()}"] * 2
+    assert day_folders(lake, date(2000, 1, 1)) == []
