@@ -52,8 +52,8 @@ def render_markdown(r: dict[str, Any]) -> str:
            else ("met" if t["cpu_a_ge_2x_d"]["met"] else "NOT met")),
         f"- (d) vs (b) on 64 texts: min cosine {_fmt(ra.get('d_vs_b_min_cosine'), 6)} (same model check)",
         f"- (a) reaches {100 * ra['a_fraction_of_cpu_peak']:.1f}% of the CPU fp32 peak",
-        f"- int8 ceiling / fp32 ceiling = {_fmt(ra.get('int8_over_a'))} (int8 keeps attention and feed-forward "
-        "MatMuls fp32 to hold cosine >= 0.99, see detectors/encoder/build.py; fp32 stays the CPU default)",
+        f"- int8 ceiling / fp32 ceiling = {_fmt(ra.get('int8_over_a'))} (int8: 8-bit block weights with "
+        "per-block int8 activations, attention QKV fp32, see detectors/encoder/build.py; fp32 stays the CPU default)",
     ]
     g = r["gpu_estimate"]
     lines += [

@@ -1,11 +1,15 @@
 """`python -m benchmarks.int8_parity`: do the detectors keep their dev F1 on the int8 encoder?
 
 Issue 4 asks that int8 stays within 0.01 F1 of fp32. Runs `sahaja eval`'s code on the dev splits in
-../shared/data with each variant and writes benchmarks/results/int8_parity.{json,md}.
+../shared/data with each variant and writes benchmarks/results/int8_parity.{json,md}. The dev splits
+are small (80-360 rows), so one flipped decision moves F1 by about 0.01: the report also counts the
+decisions that differ between the variants and the largest score difference, which say whether a
+gap is the encoder or the granularity of the data set.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Sequence
@@ -13,10 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from detectors.config import DetectorConfig
-from detectors.evaluation.cli import evaluate_file
+from detectors.encoder.manifest import read_manifest
+from detectors.evaluation.cli import _evaluators, read_rows
+from detectors.pipeline import Scorer
+from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 from detectors.training.data import DataNotFoundError, dataset_path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+HEADS = Path(__file__).resolve().parents[1] / "detectors" / "heads"
 CHECKS = (  # (dataset, path into the metrics to the F1 of the learned detector)
     ("hedging_annotated", ("head", "f1")),
     ("xstest", ("over_refusal", "head", "f1")),
@@ -32,6 +40,45 @@ def _dig(metrics: dict, path: Sequence[str]) -> float | None:
     return float(metrics) if isinstance(metrics, int | float) else None
 
 
+def _evaluate(path: Path, config: DetectorConfig, dataset: str) -> tuple[dict, list[ScoreRecord]]:
+    """`sahaja eval`'s evaluate_file, also returning the records so the two variants can be compared row by row."""
+    rows = read_rows(path)
+    detectors, evaluate = _evaluators()[dataset]
+    scorer = Scorer.from_config(config.model_copy(update={"enabled": detectors}))
+    items = [SourcedConversation(conversation=Conversation.model_validate(r)) for r in rows]
+    records: list[ScoreRecord] = []
+    for start in range(0, len(items), 256):
+        outcome = scorer.score(items[start : start + 256])
+        if outcome.failures:
+            raise RuntimeError(f"detectors failed: {[f.error for f in outcome.failures]}")
+        records.extend(outcome.records)
+    return evaluate(rows, records), records
+
+
+def compare_records(a: list[ScoreRecord], b: list[ScoreRecord]) -> dict[str, dict[str, float | int]]:
+    """Per detector: records, decisions that differ, and the largest |score difference| (same keys in both)."""
+    keyed = {(r.detector, r.conversation_id, r.turn): r for r in b}
+    out: dict[str, dict[str, float | int]] = {}
+    for r in a:
+        other = keyed.get((r.detector, r.conversation_id, r.turn))
+        if other is None:
+            continue
+        row = out.setdefault(r.detector, {"records": 0, "flips": 0, "max_abs_score_diff": 0.0})
+        row["records"] += 1
+        row["flips"] += int(r.flagged != other.flagged)
+        row["max_abs_score_diff"] = max(row["max_abs_score_diff"], abs(r.score - other.score))
+    return out
+
+
+def heads_digest(folder: Path = HEADS) -> str:
+    """sha256 over the head models and thresholds: which heads were measured (they are retrained often)."""
+    digest = hashlib.sha256()
+    for path in sorted([*folder.glob("models/*.onnx"), folder / "thresholds.json"]):
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for dataset, path in CHECKS:
@@ -40,20 +87,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DataNotFoundError as exc:
             print(f"skipped {dataset}: {exc}", file=sys.stderr)
             continue
-        scores = {}
+        scores, records = {}, {}
         for variant in ("fp32", "int8"):
-            report = evaluate_file(source, DetectorConfig(encoder_variant=variant, provider="cpu"), dataset=dataset)
-            scores[variant] = {"f1": _dig(report["metrics"], path), "metrics": report["metrics"]}
+            metrics, records[variant] = _evaluate(source, DetectorConfig(encoder_variant=variant, provider="cpu"),
+                                                  dataset)
+            scores[variant] = {"f1": _dig(metrics, path), "metrics": metrics}
         f32, i8 = scores["fp32"]["f1"], scores["int8"]["f1"]
         delta = None if f32 is None or i8 is None else round(i8 - f32, 4)
+        agreement = compare_records(records["fp32"], records["int8"])
         rows.append({"dataset": dataset, "f1_fp32": f32, "f1_int8": i8, "delta": delta,
-                     "within_0.01": delta is not None and abs(delta) <= 0.01, "detail": scores})
-    result = {"date_utc": datetime.now(UTC).isoformat(timespec="seconds"), "checks": rows}
+                     "within_0.01": delta is not None and abs(delta) <= 0.01, "agreement": agreement,
+                     "detail": scores})
+    manifest = read_manifest(Path(DetectorConfig().model_cache_dir))
+    int8_sha = manifest.variants["int8"].sha256 if manifest and "int8" in manifest.variants else None
+    result = {"date_utc": datetime.now(UTC).isoformat(timespec="seconds"), "heads_sha256": heads_digest(),
+              "int8_sha256": int8_sha, "recipe_version": manifest.recipe_version if manifest else None,
+              "checks": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "int8_parity.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    lines = ["# Detector dev F1: int8 encoder against fp32", "", f"Run {result['date_utc']} on CPU.", "",
+    provenance = (f"Run {result['date_utc']} on CPU; heads sha256 {result['heads_sha256'][:12]}, "
+                  f"int8 encoder {str(int8_sha)[:12]} (recipe {result['recipe_version']}).")
+    lines = ["# Detector dev F1: int8 encoder against fp32", "", provenance, "",
              "| dataset | F1 fp32 | F1 int8 | int8 - fp32 | within 0.01 |", "|---|---:|---:|---:|---|"]
     lines += [f"| {r['dataset']} | {r['f1_fp32']} | {r['f1_int8']} | {r['delta']} | {r['within_0.01']} |" for r in rows]
+    lines += ["", "Decisions that differ between fp32 and int8, per detector (same rows, same thresholds):", "",
+              "| dataset | detector | records | flipped | max abs score diff |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {r['dataset']} | {name} | {a['records']} | {a['flips']} | {a['max_abs_score_diff']:.4f} |"
+              for r in rows for name, a in sorted(r["agreement"].items())]
     (RESULTS / "int8_parity.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

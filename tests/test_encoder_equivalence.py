@@ -35,8 +35,19 @@ def test_fp32_matches_reference(encoder_factory: Callable[..., Encoder], referen
 
 
 def test_int8_within_tolerance(encoder_factory: Callable[..., Encoder], reference_rows: Rows) -> None:  # noqa: F811
+    """Issue 4 asks >= 0.99; the block-quantized int8 measures 0.9986, so 0.998 catches a worse recipe."""
     cos = _compare(encoder_factory("int8"), reference_rows)
-    assert cos.min() >= 0.99, f"row {int(cos.argmin()) + 1}: cosine {cos.min():.6f}"
+    assert cos.min() >= 0.998, f"row {int(cos.argmin()) + 1}: cosine {cos.min():.6f}"
+
+
+def test_int8_vector_does_not_depend_on_batch_mates(
+    encoder_factory: Callable[..., Encoder], reference_rows: Rows  # noqa: F811
+) -> None:
+    """Per-tensor activation scales made a text's int8 vector depend on its batch; per-block ones must not."""
+    encoder = encoder_factory("int8")
+    texts = [r["text"] for r in reference_rows]
+    alone = np.concatenate([encoder.embed_truncated([t]) for t in texts])
+    assert cosines(encoder.embed_truncated(texts), alone).min() >= 0.99999
 
 
 def test_fp16_file_executed_on_cpu(encoder_factory: Callable[..., Encoder], reference_rows: Rows) -> None:  # noqa: F811
