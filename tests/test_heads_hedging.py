@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from detectors.heads import hedging
@@ -146,3 +147,37 @@ def test_evaluate_hedging_reads_scorer_records_next_to_the_baseline(scorer: Scor
     assert report["head"]["spans"]["span_match"]["precision"] == 1.0
     assert report["baseline"]["name"] == "wrapper_lexicon"
     assert 0.0 < report["baseline"]["spans"]["span_match"]["recall"] <= 1.0
+
+
+def test_ngram_features_are_stable_and_ignore_case_and_curly_apostrophes() -> None:
+    a, b, c = hedging.ngram_features(
+        ["It\u2019s important to note that prices vary.", "IT'S IMPORTANT TO NOTE THAT PRICES VARY.", "Boil the eggs."]
+    )
+    assert (a == b).all()
+    assert set(a[a > 0]) == {hedging.NGRAM_VALUE}
+    # 7 words: 7 unigrams, 6 pairs, 3 sentence starts (a bucket may hold two of them)
+    assert len(hedging.ngram_keys("It's important to note that prices vary.")) == 16
+    assert 14 <= int((a > 0).sum()) <= 16
+    assert int(((a > 0) & (c > 0)).sum()) <= 2  # unrelated sentences share only hash collisions
+    assert hedging.ngram_features([]).shape == (0, hedging.N_NGRAM_BUCKETS)
+
+
+def test_sentence_features_match_the_packaged_sentence_head() -> None:
+    from detectors.heads.onnx_head import OnnxHead
+
+    (turn,) = hedging.plan_turns([WRAPPED])
+    vectors = np.ones((len(turn.selected), 384), dtype=np.float32)
+    features = hedging.sentence_features(turn, vectors)
+    assert features.shape == (len(turn.selected), hedging.n_dense_features(384) + hedging.N_NGRAM_BUCKETS)
+    assert OnnxHead.packaged(hedging.SENTENCE_MODEL).n_features == features.shape[1]
+
+
+def test_hedging_templates_are_deterministic_filled_and_two_sided() -> None:
+    from detectors.training.templates_hedging import NEGATIVES, WRAPPERS, template_sentences
+
+    first, again = template_sentences(20), template_sentences(20)
+    assert first == again
+    assert {t.style for t in first} == set(WRAPPERS) | set(NEGATIVES)
+    assert all("{" not in t.text and "}" not in t.text for t in first)
+    assert {t.wrapper for t in first} == {True, False}
+    assert len({t.text for t in first}) == len(first)

@@ -153,6 +153,16 @@ def _alternatives(card: dict[str, Any]) -> str:
     )
 
 
+def _oof_check(card: dict[str, Any]) -> str:
+    oof = card.get("train_oof", {})
+    if "dev_f1_at_oof_threshold" not in oof:
+        return ""
+    return (
+        f"\nAt the threshold train out-of-fold probabilities choose ({oof['turn_best_f1_threshold']:.3f}, no dev"
+        f" data), dev F1 is {oof['dev_f1_at_oof_threshold']:.3f}."
+    )
+
+
 def _target(f1: float) -> str:
     return "met" if f1 >= 0.85 else f"NOT met ({f1:.3f})"
 
@@ -197,8 +207,11 @@ answer, honest uncertainty or a clarifying question is not a wrapper.
 ## How it works
 - Sentences (`detectors/text.py`; code blocks skipped; at most 48 per turn) are embedded by the
   shared encoder; `{card["models"][0]}` (standardised [embedding, previous and next sentence
-  embeddings, 5 position features] -> logistic regression, balanced classes, C={card["C"]} by grouped
-  5-fold CV on train) scores each sentence.
+  embeddings, 5 position features] plus {card.get("ngram_buckets", 0)} hashed word-n-gram indicators
+  (words, word pairs, first 1-3 words; value {card.get("ngram_value", 0)}, not standardised) -> logistic
+  regression, balanced classes, C={card["C"]} by grouped 5-fold CV on train) scores each sentence.
+  The n-grams carry the wrapper's form ("Please note that", "As an AI") that the topic-heavy embedding
+  blurs.
 - `{card["models"][1]}` (logistic regression on logit max and logit noisy-or of the sentence
   probabilities, fit on out-of-fold train probabilities) gives the turn probability.
 - `details.wrapper_spans`: sentences with p >= {card["span_threshold"]:.3f} (chosen on train out-of-fold
@@ -212,7 +225,7 @@ Train: {card["n_train_sentences"]} sentences, {card["n_train_wrapper_sentences"]
 Labels come from a language-model annotator (second annotation agreed 94%, kappa 0.85): good, not perfect.
 
 ## Dev metrics (hedging_annotated/dev, n={dev["n"]}, {head["n_positive"]} wrapper turns)
-Turn threshold {card["threshold"]:.3f} chosen on this dev set by max F1, so the dev F1 is optimistic.
+Turn threshold {card["threshold"]:.3f} chosen on this dev set by max F1, so the dev F1 is optimistic.{_oof_check(card)}
 Baseline: `wrapper_lexicon` (a phrase list), flagged on any hit; its span metrics widen a phrase hit to
 its sentence.
 
@@ -236,10 +249,11 @@ carry wrappers, so this bounds false alarms only loosely): {_rate(card)}.
 - Trained on 550 answers from 2023-24 models (AlpacaEval, XSTest); new disclaimer styles, other
   languages and very long answers (only the first and last sentences are scored past the cap) are
   out of distribution. Sentence splitting of unusual formatting may merge or split clauses.
-- Annotated spans are sometimes clauses; the head reports whole sentences, so a disclaimer clause
-  fused to a substantive claim ("As an AI, I must note that it is not visible from orbit.") can be
-  missed, while short apologies ("You're right, I apologize.") in very short answers score near the
-  threshold (seen on hand-written multi-turn examples; the training data is single-turn).
+- Annotated spans are rarely clauses (5 of 518 train spans); the head reports whole sentences, so a
+  disclaimer clause fused to a substantive claim ("As an AI, I must note that it is not visible from
+  orbit.") can be missed (scoring clauses as well lost AP on train CV, above), while short apologies
+  ("You're right, I apologize.") in very short answers score near the threshold (seen on hand-written
+  multi-turn examples; the training data is single-turn).
 
 Seed {card["seed"]}; trained {card["trained_at"]}; encoder variant `{card["encoder_variant"]}`.
 """

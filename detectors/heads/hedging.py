@@ -4,6 +4,8 @@ A wrapper performs caution instead of serving the user ("As an AI language model
 "consult a professional" boilerplate). It is a property of a sentence, not of a word, so the head
 scores every sentence on its embedding plus where it sits in the answer (wrappers open and close
 answers), and a small calibrator turns the sentence probabilities into the turn's probability.
+Wrappers are also a matter of form ("It's important to note that", "Please note"), which a
+topic-heavy sentence embedding blurs, so the sentence's hashed word n-grams enter the head as well.
 
 Cost bound: at most `MAX_SENTENCES_PER_TURN` prose sentences of a turn are embedded (the first and
 last ones; the middle of a very long answer is skipped), and at most
@@ -17,6 +19,8 @@ Thresholds file keys: `hedging` (turn flag) and `hedging_span` (sentence reporte
 from __future__ import annotations
 
 import math
+import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +33,7 @@ from detectors.schema import ScoreRecord, make_record
 from detectors.text import Sentence, select_sentences, split_sentences
 
 NAME = "hedging"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 SENTENCE_MODEL = "hedging_sentence"
 TURN_MODEL = "hedging_turn"
 MAX_SENTENCES_PER_TURN = 48
@@ -39,6 +43,12 @@ DEFAULT_THRESHOLD = 0.5
 # A sentence is reported as a wrapper span at this probability (chosen on train out-of-fold; card).
 SPAN_THRESHOLD = 0.5
 N_POSITION_FEATURES = 5
+# Hashed n-gram indicators: buckets, and the value a present n-gram takes. The n-grams enter the
+# logistic regression unstandardised, so this value sets how loosely the L2 penalty holds them
+# against the standardised embedding block (chosen by grouped CV on train: 3, 5 and 10 measured).
+N_NGRAM_BUCKETS = 4096
+NGRAM_VALUE = 5.0
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 N_TURN_FEATURES = 2
 
 
@@ -93,8 +103,30 @@ def position_features(turn: TurnSentences) -> np.ndarray:
     return np.asarray(rows, dtype=np.float32).reshape(-1, N_POSITION_FEATURES)
 
 
+def ngram_keys(text: str) -> list[str]:
+    """Lower-cased words, word pairs and the sentence's first one, two and three words."""
+    words = _WORD.findall(text.lower().replace("\u2019", "'"))
+    keys = [f"u:{w}" for w in words] + [f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return keys + [f"s:{' '.join(words[:k])}" for k in (1, 2, 3) if len(words) >= k]
+
+
+def ngram_features(texts: list[str]) -> np.ndarray:
+    """`NGRAM_VALUE` in the CRC-32 bucket of every n-gram of each text (stable across processes)."""
+    out = np.zeros((len(texts), N_NGRAM_BUCKETS), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for key in ngram_keys(text):
+            out[row, zlib.crc32(key.encode("utf-8")) % N_NGRAM_BUCKETS] = NGRAM_VALUE
+    return out
+
+
+def n_dense_features(dim: int) -> int:
+    """Columns the sentence head standardises: three embeddings and the position features."""
+    return 3 * dim + N_POSITION_FEATURES
+
+
 def sentence_features(turn: TurnSentences, vectors: np.ndarray) -> np.ndarray:
-    """The sentence head's input: each scored sentence's embedding, its neighbours' and its position.
+    """The sentence head's input: each scored sentence's embedding, its neighbours', its position,
+    then its hashed n-grams.
 
     The neighbours (previous and next scored sentence, zeros at the edges) let the head tell a
     closing referral that follows a list of specifics from one that is itself the answer.
@@ -103,7 +135,7 @@ def sentence_features(turn: TurnSentences, vectors: np.ndarray) -> np.ndarray:
     pad = np.zeros((1, v.shape[1]), dtype=np.float32)
     prev = np.vstack([pad, v[:-1]])
     nxt = np.vstack([v[1:], pad])
-    return np.hstack([v, prev, nxt, position_features(turn)])
+    return np.hstack([v, prev, nxt, position_features(turn), ngram_features(turn.selected_texts)])
 
 
 def turn_features(sentence_probs: np.ndarray | list[float]) -> np.ndarray:

@@ -3,8 +3,9 @@
 1. Split each annotated answer into sentences (the same splitter and sentence budget the detector
    uses); a sentence is a wrapper when an annotated wrapper span covers at least half of it or at
    least half of the span lies in it.
-2. Sentence head: standardised [embedding, neighbours' embeddings, position features] -> logistic
-   regression (balanced class weights), C chosen by grouped 5-fold CV on train (groups = `split_group`, i.e. prompt).
+2. Sentence head: [standardised embedding, neighbours' embeddings and position features, hashed word
+   n-grams as they are] -> logistic regression (balanced class weights), C chosen by grouped 5-fold CV
+   on train (groups = `split_group`, i.e. prompt).
 3. Turn calibrator: logistic regression on [logit max, logit noisy-or] of the sentence head's
    out-of-fold probabilities on train, so it learns from honest sentence scores.
 4. Span threshold: max sentence-level F1 on the out-of-fold train probabilities (not dev).
@@ -33,22 +34,38 @@ from detectors.training.data import DataNotFoundError, file_sha256, read_rows
 from detectors.training.embed_cache import embed_cached
 
 SEED = 20261123
-# Measured on train with grouped 5-fold CV (turn out-of-fold AP / best F1; the kept head: 0.887 / 0.794)
-# on 2026-11-23 and not kept, so the next person does not redo them. None beat the kept head by more
-# than the spread between random group-to-fold assignments (about +-0.006 AP).
+# Measured on train with grouped 5-fold CV on 2026-11-23 and not kept, so the next person does not
+# redo them. v1.1.0 (with n-grams): mean over 3 group-to-fold assignments, turn AP 0.913, best F1 0.833,
+# sentence AP 0.869, against 0.884 / 0.797 / 0.826 for v1.0.0 (embedding only) on the same folds.
+# The v1.0.0 entries (marked) compare with v1.0.0 on its own folds (turn AP 0.887); none beat it by
+# more than the spread between random group-to-fold assignments (about +-0.006 AP).
 ALTERNATIVES_NOT_KEPT: tuple[str, ...] = (
-    "turn features [logit max, logit noisy-or] + top-2 mean, count >= 0.5 and >= 0.7, sum, wrapper share, "
+    "v1.1.0: n-gram value 3 / 10 instead of 5 (sentence AP 0.860 / 0.866, turn AP 0.908 / 0.907 vs 0.913); "
+    "word n-grams without the sentence-start n-grams: turn AP 0.908; 2,048 / 8,192 buckets: 0.908 / 0.908; "
+    "value 10 at C 0.001: 0.911; value 5 at C 0.0015: 0.912",
+    "v1.1.0: + the neighbouring sentences' n-grams (value 2): turn AP 0.914 vs 0.913; + hashed character "
+    "3-5-grams (value 2): 0.910",
+    "v1.1.0: 15 wrapper_lexicon phrase indicators instead of hashed n-grams: turn AP 0.893 (v1.0.0 folds 0.887)",
+    "v1.1.0: templated sentences (detectors/training/templates_hedging.py, 711 sentences: 8 wrapper styles, 6 "
+    "hard-negative styles) inserted into benign train answers, sample weight 0.3 / 1.0: turn AP 0.914 / 0.913, "
+    "sentence AP 0.867 / 0.860 vs 0.913 / 0.869; without n-grams 0.880 / 0.877 vs 0.884, wrapper templates "
+    "alone 0.879, hard negatives alone 0.885",
+    "v1.1.0: clause candidates (split at , ; : dashes and before but/however/although/that..., >= 3 words) "
+    "scored by the sentence head, sentence p = max over the sentence and its clauses: turn AP 0.909 vs 0.913; "
+    "also trained on clause labels from span overlap (weight 0.3 / 1.0): 0.897 / 0.896. Only 5 of 518 train "
+    "and 0 of 114 dev wrapper spans are shorter than 80% of their sentence",
+    "v1.0.0: turn features [logit max, logit noisy-or] + top-2 mean, count >= 0.5 and >= 0.7, sum, wrapper share, "
     "first/last sentence p, log sentence count, mean (C and class weight by CV): AP 0.882",
-    "turn features + the whole answer's embedding: AP 0.843; + the prompt's embedding: AP 0.836",
-    "sentence head + the prompt's embedding: sentence AP 0.835 vs 0.826, turn AP 0.881 vs 0.882 "
+    "v1.0.0: turn features + the whole answer's embedding: AP 0.843; + the prompt's embedding: AP 0.836",
+    "v1.0.0: sentence head + the prompt's embedding: sentence AP 0.835 vs 0.826, turn AP 0.881 vs 0.882 "
     "(mean over 4 random group-fold assignments)",
-    "sentence head + cosine similarity to prompt, answer, neighbours and the other sentences: AP 0.889",
-    "sentence head as a 32-unit MLP: AP 0.879-0.883",
-    "sentence head as an RBF SVM: sentence AP 0.846, turn AP 0.891 (1,100+ support vectors x 1,157 "
+    "v1.0.0: sentence head + cosine similarity to prompt, answer, neighbours and the other sentences: AP 0.889",
+    "v1.0.0: sentence head as a 32-unit MLP: AP 0.879-0.883",
+    "v1.0.0: sentence head as an RBF SVM: sentence AP 0.846, turn AP 0.891 (1,100+ support vectors x 1,157 "
     "features break the 2 MB model budget); on [embedding, position] only: sentence AP 0.843, turn AP 0.892",
-    "P(refusal) (out-of-fold) as a turn feature: AP 0.890, at the cost of coupling two detectors",
+    "v1.0.0: P(refusal) (out-of-fold) as a turn feature: AP 0.890, at the cost of coupling two detectors",
 )
-C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1)
+C_GRID = (0.001, 0.003, 0.01, 0.03)
 N_FOLDS = 5
 DATASET = "hedging_annotated"
 ALPACA_SAMPLE = 300
@@ -113,6 +130,18 @@ def logistic(c: float, balanced: bool = True) -> Any:
 # ---- hedging ----------------------------------------------------------------------------------
 
 
+def sentence_model(c: float, n_dense: int) -> Any:
+    """Logistic regression that standardises the embedding and position columns and takes the hashed
+    n-gram indicators as they are (`head.NGRAM_VALUE` sets their scale)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    columns = ColumnTransformer([("dense", StandardScaler(), list(range(n_dense)))], remainder="passthrough")
+    return make_pipeline(columns, LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=SEED))
+
+
 def sentence_labels(turn: head.TurnSentences, spans: Sequence[tuple[int, int]]) -> np.ndarray:
     out = []
     for i in turn.selected:
@@ -140,6 +169,7 @@ def sentence_table(rows: Sequence[dict[str, Any]], cfg: DetectorConfig) -> dict[
         turn_of.extend([k] * len(turn.selected))
         groups.extend([row.get("split_group", row["conversation_id"])] * len(turn.selected))
     return {
+        "n_dense": head.n_dense_features(lookup.dim),
         "X": np.vstack(feats),
         "y": np.concatenate(labels),
         "turn": np.asarray(turn_of),
@@ -172,14 +202,14 @@ def alpaca_flag_rate(detector: Any, cfg: DetectorConfig) -> float | None:
 def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     train_rows, dev_rows = read_rows(DATASET, "train"), read_rows(DATASET, "dev")
     table = sentence_table(train_rows, cfg)
-    X, y, groups = table["X"], table["y"], table["groups"]
+    X, y, groups, n_dense = table["X"], table["y"], table["groups"], table["n_dense"]
     folds = grouped_folds(groups)
     cv: dict[float, float] = {}
     oof_by_c: dict[float, np.ndarray] = {}
     for c in C_GRID:
         oof = np.zeros(len(y))
         for tr, te in folds:
-            oof[te] = logistic(c).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+            oof[te] = sentence_model(c, n_dense).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
         cv[c], oof_by_c[c] = average_precision(y, oof), oof
     best_c = max(cv, key=lambda c: cv[c])
     oof = oof_by_c[best_c]
@@ -193,9 +223,9 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     for tr, te in grouped_folds(turn_groups):
         turn_oof[te] = logistic(1.0, balanced=False).fit(T[tr], y_turn[tr]).predict_proba(T[te])[:, 1]
 
-    sentence_model = logistic(best_c).fit(X, y)
+    final_sentence_model = sentence_model(best_c, n_dense).fit(X, y)
     models = out_dir / "models"
-    export_classifier(sentence_model, X.shape[1], models / f"{head.SENTENCE_MODEL}.onnx")
+    export_classifier(final_sentence_model, X.shape[1], models / f"{head.SENTENCE_MODEL}.onnx")
     export_classifier(calibrator, T.shape[1], models / f"{head.TURN_MODEL}.onnx")
 
     probe = head.HedgingDetector(threshold=0.5, span_threshold=span_threshold, models_dir=models)
@@ -204,6 +234,8 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     by_turn = {(r.conversation_id, r.turn): r.score for r in dev_records}
     dev_scores = np.array([by_turn[(r["conversation_id"], last_assistant_turn(r))] for r in dev_rows])
     threshold, _ = best_f1_threshold(y_dev, dev_scores)
+    # An honest reference for the dev F1: the threshold train out-of-fold probabilities would choose.
+    oof_threshold, _ = best_f1_threshold(y_turn, turn_oof)
     final = head.HedgingDetector(threshold=threshold, span_threshold=span_threshold, models_dir=models)
     report = evaluate_hedging(dev_rows, score_rows(final, dev_rows, cfg))
     metrics = {
@@ -215,7 +247,11 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
             "sentence_f1_at_span_threshold": span_f1_oof,
             "turn_f1_at_0.5": f1(y_turn, turn_oof >= 0.5),
             "turn_average_precision": average_precision(y_turn, turn_oof),
+            "turn_best_f1_threshold": oof_threshold,
+            "dev_f1_at_oof_threshold": f1(y_dev, dev_scores >= oof_threshold),
         },
+        "ngram_buckets": head.N_NGRAM_BUCKETS,
+        "ngram_value": head.NGRAM_VALUE,
         "n_train_sentences": int(len(y)),
         "n_train_wrapper_sentences": int(y.sum()),
         "dev": report,
