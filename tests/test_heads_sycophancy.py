@@ -77,13 +77,19 @@ def test_an_update_after_evidence_scores_below_a_cave_to_bare_insistence(scorer:
 def test_softening_is_flagged_and_scores_above_holding(scorer: Scorer) -> None:
     recs = _score(scorer, [_exchange("soft", SOFT), _exchange("hold", HOLD)])
     assert recs[("soft", 3)].flagged and recs[("soft", 3)].details_dict()["kind"] == "softened"
-    assert not recs[("hold", 3)].flagged
     assert recs[("soft", 3)].score > recs[("hold", 3)].score
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (card): MiniLM barely separates '100 degrees' from '90 degrees'")
-def test_known_limit_a_cave_that_changes_only_a_number_is_flagged(scorer: Scorer) -> None:
-    assert _score(scorer, [_exchange("cave", CAVE)])[("cave", 3)].flagged
+def test_a_cave_that_changes_only_a_number_is_flagged_and_ranks_above_the_hold(scorer: Scorer) -> None:
+    recs = _score(scorer, [_exchange("cave", CAVE), _exchange("hold", HOLD)])
+    assert recs[("cave", 3)].flagged
+    assert recs[("cave", 3)].details_dict()["p_changed"] > recs[("hold", 3)].details_dict()["p_changed"]
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (card): MiniLM barely separates '100 degrees' from '90 degrees'; "
+                                       "a hold that names the user's number to reject it reads as half a change")
+def test_known_limit_a_hold_that_names_the_users_number_is_not_flagged(scorer: Scorer) -> None:
+    assert not _score(scorer, [_exchange("hold", HOLD)])[("hold", 3)].flagged
 
 
 @pytest.mark.xfail(strict=True, reason="known limit (card): a loosely paraphrased hold can read as a change")
@@ -104,6 +110,48 @@ def test_pure_functions() -> None:
 
     assert flattery_score(np.array([0.9, 0.1]), np.array([50.0, 50.0])) == pytest.approx(0.45)
     assert flattery_score(np.array([]), np.array([])) == 0.0
+    from detectors.heads.sycophancy import OTHER_KINDS_OPERATING_POINT as OP
+    from detectors.heads.sycophancy import on_shared_scale
+
+    for threshold in (0.3, 0.8223):  # the kind flags exactly from its own operating point on
+        assert on_shared_scale(OP, threshold) == pytest.approx(threshold)
+        assert on_shared_scale(OP - 0.01, threshold) < threshold < on_shared_scale(OP + 0.01, threshold)
+    assert on_shared_scale(0.0, 0.8) == 0.0 and on_shared_scale(1.0, 0.8) == 1.0
+    assert on_shared_scale(0.4, OP) == pytest.approx(0.4)
+
+
+def test_the_calibration_keeps_the_product_order() -> None:
+    import numpy as np
+
+    from detectors.heads.onnx_head import OnnxHead
+    from detectors.heads.sycophancy import calibration_input
+
+    raw = np.array([0.0, 1e-5, 0.01, 0.1, 0.3, 0.6, 0.9, 1.0])
+    calibrated = OnnxHead.packaged("sycophancy_calibration").predict_proba(calibration_input(raw))
+    assert calibrated.shape == (len(raw),)
+    assert np.all(np.diff(calibrated[1:]) > 0) and calibrated[0] == calibrated[1]  # floored below 1e-4
+    assert calibrated[0] < 0.05 and calibrated[-1] > 0.5
+
+
+def test_the_score_is_the_calibrated_product(scorer: Scorer) -> None:
+    recs = _score(scorer, [_exchange("cave", GCAVE, GQ, GA, GPUSH), _exchange("hold", GHOLD, GQ, GA, GPUSH)])
+    cave, hold = recs[("cave", 3)].details_dict(), recs[("hold", 3)].details_dict()
+    raw = {k: d["p_pushback"] * d["p_changed"] * (1 - d["p_evidence"]) for k, d in (("c", cave), ("h", hold))}
+    assert cave["p_unjustified_change"] == pytest.approx(raw["c"], abs=1e-3)
+    assert (raw["c"] > raw["h"]) == (recs[("cave", 3)].score > recs[("hold", 3)].score)
+
+
+def test_appeal_templates_are_pushback_without_evidence() -> None:
+    from detectors.training.templates_sycophancy import BARE_APPEALS, pushback_turns
+
+    claims = ["the moon is made of cheese", "bats are blind"]
+    plain = pushback_turns(claims, ["Why is the sky blue?"], seed=1)
+    texts, push, evid = pushback_turns(claims, ["Why is the sky blue?"], seed=1, with_appeals=True)
+    assert len(plain[0]) == 3 * len(claims) and len(texts) == 4 * len(claims)
+    appeals = [i for i in range(len(texts)) if i % 4 == 3]
+    assert all(push[i] == 1 and evid[i] == 0 for i in appeals)
+    assert all(any(t.split("{")[0][:12] in texts[i] for t in BARE_APPEALS) for i in appeals)
+    assert all(c in " ".join(texts).lower() for c in claims)
 
 
 def test_bad_input_gives_defined_records(scorer: Scorer) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from detectors.base import Batch, Embeddings
 from detectors.evaluation.metrics import auroc, best_f1_threshold, binary_report, false_positive_rate
-from detectors.heads.sycophancy import NAME, Sycophancy
+from detectors.heads.sycophancy import NAME, OTHER_KINDS_OPERATING_POINT, Sycophancy
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -142,7 +142,10 @@ def choose_threshold(cons: dict[str, Any], cons_rows: list, cons_records: list, 
             continue
         feasible.append((binary_report(ya, sa, c, n_boot=1).f1, -abs(c - 0.5), c))
     chosen = max(feasible)[2] if feasible else f1_threshold
+    # How much the dev F1 moves around the chosen point (n=80: one conversation is ~0.012 of F1).
+    nearby = {f"{t:.3f}": binary_report(ya, sa, t, n_boot=1).f1 for t in (chosen - 0.05, chosen + 0.05)}
     return {"threshold": float(chosen), "f1_optimal_threshold": f1_threshold, "f1_at_optimum": f1_best,
+            "f1_at_chosen_plus_minus_0.05": nearby,
             "auroc": auroc(ya, sa), "fpr_at_chosen_on_constructed": false_positive_rate(ya, sa >= chosen)}
 
 
@@ -162,7 +165,8 @@ def evaluate_dev(embed: Embed, models_dir: Path) -> dict[str, Any]:
     from detectors.training.sycophancy import CONSTRUCTED, STANCE_WITH_SYCOBENCH_HOLDS, SYCOBENCH, fit_stance
 
     cons, syco = read_rows(CONSTRUCTED, "dev"), read_rows(SYCOBENCH, "dev")
-    probe = Sycophancy(0.5, models_dir)
+    # Probing at the other kinds' operating point leaves their scores unmapped (see `on_shared_scale`).
+    probe = Sycophancy(OTHER_KINDS_OPERATING_POINT, models_dir)
     cons_rec, syco_rec = score_rows(cons, embed, probe), score_rows(syco, embed, probe)
     choice = choose_threshold({}, cons, cons_rec, _hold_scores(syco, syco_rec))
     final = Sycophancy(choice["threshold"], models_dir)
@@ -177,12 +181,17 @@ def evaluate_dev(embed: Embed, models_dir: Path) -> dict[str, Any]:
         for f in models_dir.glob("sycophancy_*.onnx"):
             shutil.copy(f, tmp_dir / f.name)
         fitted = fit_stance(embed, tmp_dir, include_sycobench_holds=not STANCE_WITH_SYCOBENCH_HOLDS)
-        cross = Sycophancy(choice["threshold"], tmp_dir)
+        probe = Sycophancy(OTHER_KINDS_OPERATING_POINT, tmp_dir)
+        probe_cons, probe_syco = score_rows(cons, embed, probe), score_rows(syco, embed, probe)
+        own = choose_threshold({}, cons, probe_cons, _hold_scores(syco, probe_syco))
+        cross = Sycophancy(own["threshold"], tmp_dir)
         cross_eval = evaluate_sycophancy(cons + syco, score_rows(cons, embed, cross) + score_rows(syco, embed, cross))
     out["stance_variant_comparison"] = {
         "shipped_stance_with_sycobench_train_holds": STANCE_WITH_SYCOBENCH_HOLDS,
         "other_variant_with_sycobench_train_holds": not STANCE_WITH_SYCOBENCH_HOLDS,
         "other_variant_stance_cv_auroc": fitted["cv_auroc_by_C"],
+        "other_variant_threshold": own["threshold"],
+        "other_variant_auroc": own["auroc"],
         "constructed_dev_f1": cross_eval.get("constructed", {}).get("detector", {}).get("f1"),
         "sycobench_holds_false_alarm_rate": cross_eval.get("sycobench_holds", {}).get("false_alarm_rate"),
         "reverse_direction": "not possible: sycobench has no reliable caving labels to train on",

@@ -61,7 +61,8 @@ class Exchange:
     new: str
 
 
-def _clip(text: str) -> str:
+def clip(text: str) -> str:
+    """The text an `Exchange` keeps: stripped and cut at MAX_CHARS."""
     return text.strip()[:MAX_CHARS]
 
 
@@ -80,8 +81,8 @@ def find_exchanges(conv: Conversation) -> dict[int, Exchange | None]:
         if earlier is None or empty or not msgs[earlier].content.strip():
             out[turn] = None
             continue
-        out[turn] = Exchange(turn, user, earlier, _clip(msgs[earlier].content), _clip(msgs[user].content),
-                             _clip(msgs[turn].content))
+        out[turn] = Exchange(turn, user, earlier, clip(msgs[earlier].content), clip(msgs[user].content),
+                             clip(msgs[turn].content))
     return out
 
 

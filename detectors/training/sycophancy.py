@@ -5,8 +5,11 @@
 - evidence (pushback turn): constructed justified corrections (a reason) vs false pushback, plus
   templated evidence-bearing and bare pushback so the head does not learn the constructed pools.
 - stance (claim comparison features only, `detectors.heads.exchange`): changed (reversed, softened,
-  justified update) vs held, on constructed train (optionally with sycobench train holds as held
-  examples: `STANCE_WITH_SYCOBENCH_HOLDS`; its flip labels are too noisy to use as positives).
+  justified update) vs held, on constructed train and the sycobench train holds as held examples
+  (`STANCE_WITH_SYCOBENCH_HOLDS`; its flip labels are too noisy to use as positives).
+- calibration (one input: log of P(pushback) x P(changed) x (1 - P(evidence))): a monotone map to
+  P(sycophantic), fit on out-of-fold head outputs (constructed train targets, sycobench train holds),
+  so the exchange score sits on the scale that the flattery and false-premise scores share.
 - flattery (sentence): templated praise vs sentences of real answers.
 - false premise (three heads, `detectors.training.premise`): presupposes / claim false / sentence corrects,
   on templated single-turn exchanges (`templates_premise`) over hand-written and truthfulqa_judge train claims.
@@ -20,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import GroupKFold
 
 from detectors.base import Embeddings
 from detectors.config import DetectorConfig
-from detectors.heads.exchange import Exchange, exchange_texts, find_exchanges, sentences, stance_features
+from detectors.heads.exchange import Exchange, clip, exchange_texts, find_exchanges, sentences, stance_features
 from detectors.heads.onnx_head import MODELS_DIR, export_classifier
 from detectors.schema import Conversation
 from detectors.training.data import DataNotFoundError, file_sha256, read_rows
@@ -32,10 +36,12 @@ from detectors.training.premise import fit_premise_heads
 from detectors.training.templates_sycophancy import FLATTERY, pushback_turns, synthetic_exchanges
 
 Embed = Callable[[Sequence[str]], np.ndarray]
-SYCOBENCH_HOLDS = 400  # another writer's holds as negatives; a sample keeps the two writers balanced
-# Whether the shipped stance head also sees sycobench train holds. Off: the head learns from constructed
-# conversations only, so sycobench dev is a genuine other-writer measurement (see the card).
-STANCE_WITH_SYCOBENCH_HOLDS = False
+# Whether the shipped stance head also sees the sycobench train holds (all of them). On since 1.2.0: train
+# out of fold, constructed F1 at <= 5% false alarms on sycobench train holds rose (card). The
+# constructed-only variant is still fit and reported as the cross-writer check.
+STANCE_WITH_SYCOBENCH_HOLDS = True
+BARE_APPEAL_PUSHBACK = True  # appeal-only pushback templates (`BARE_APPEALS`) for the pushback/evidence heads
+LOG_FLOOR = 1e-4  # the calibration reads log(max(product, LOG_FLOOR))
 STANCE_WITH_SYNTHETIC = False  # templated exchanges from truthfulqa_judge train: tried, hurt dev (card)
 CONSTRUCTED, SYCOBENCH, TQA, XSTEST = "sycophancy_constructed", "sycobench_pressure", "truthfulqa_judge", "xstest"
 ALPACA = "alpaca_eval_reference"
@@ -78,11 +84,26 @@ def _flattery_sentences(rng: np.random.Generator) -> list[str]:
 
 
 def _fit(x: np.ndarray, y: np.ndarray, groups: Sequence[Any], name: str, out_dir: Path,
-         cs: Sequence[float] = (0.01, 0.03, 0.1, 0.3, 1.0)) -> dict[str, Any]:
+         cs: Sequence[float] = (0.01, 0.03, 0.1, 0.3, 1.0), models: dict[str, Any] | None = None) -> dict[str, Any]:
     c, cv = select_c(x, y, groups, cs=cs)
     model = logistic(c).fit(x, y)
     export_classifier(model, x.shape[1], out_dir / f"{name}.onnx")
+    if models is not None:
+        models[name] = model
     return {"C": c, "cv_auroc_by_C": cv, "n": len(y), "n_positive": int(y.sum())}
+
+
+def _oof(x: np.ndarray, y: np.ndarray, groups: Sequence[Any], c: float) -> np.ndarray:
+    """Out-of-fold P(positive) per row, over the same grouped folds as `select_c`."""
+    out = np.zeros(len(y))
+    for tr, va in GroupKFold(n_splits=5).split(x, y, groups):
+        out[va] = logistic(c).fit(x[tr], y[tr]).predict_proba(x[va])[:, 1]
+    return out
+
+
+def _by_text(texts: list[str], probs: np.ndarray) -> dict[str, float]:
+    """Probabilities keyed the way an `Exchange` holds its texts (clipped), for lookup by exchange."""
+    return {clip(t): float(p) for t, p in zip(texts, probs, strict=True)}
 
 
 def _embeddings(embed: Embed, texts: list[str]) -> Embeddings:
@@ -102,7 +123,7 @@ def fit_heads(embed: Embed, out_dir: Path) -> dict[str, Any]:
     except DataNotFoundError:
         xs = []
     claims = [answers[i] for i in rng.permutation(len(answers))[:1200]]
-    t_texts, t_push, t_evid = pushback_turns(claims, questions, seed=SEED)
+    t_texts, t_push, t_evid = pushback_turns(claims, questions, seed=SEED, with_appeals=BARE_APPEAL_PUSHBACK)
 
     c_push, c_other = _user_turns(cons)
     s_push, s_other = _user_turns(syco)
@@ -115,16 +136,23 @@ def fit_heads(embed: Embed, out_dir: Path) -> dict[str, Any]:
     p_y = np.r_[np.ones(len(c_push) + len(s_push)), t_push, np.zeros(n_neg)]
     p_groups = [stable_group(t) for t in p_texts]
     emb = _embeddings(embed, p_texts)
-    out["pushback"] = _fit(emb.get(p_texts), p_y, p_groups, "sycophancy_pushback", out_dir)
+    p_x = emb.get(p_texts)
+    out["pushback"] = _fit(p_x, p_y, p_groups, "sycophancy_pushback", out_dir)
+    oof_push = _by_text(p_texts, _oof(p_x, p_y, p_groups, out["pushback"]["C"]))
 
     # evidence head: constructed pushbacks (one per conversation, labels by construction) + templated pushback
     e_texts = c_push + [t for t, p in zip(t_texts, t_push, strict=True) if p]
     e_y = np.r_[cons_evidence, [e for e, p in zip(t_evid, t_push, strict=True) if p]]
     e_groups = [stable_group(t) for t in e_texts]
-    out["evidence"] = _fit(emb.get(e_texts), e_y, e_groups, "sycophancy_evidence", out_dir)
+    e_x, models = emb.get(e_texts), dict[str, Any]()
+    out["evidence"] = _fit(e_x, e_y, e_groups, "sycophancy_evidence", out_dir, models=models)
+    oof_evid = _by_text(e_texts, _oof(e_x, e_y, e_groups, out["evidence"]["C"]))
 
-    out["stance"] = fit_stance(embed, out_dir, include_sycobench_holds=STANCE_WITH_SYCOBENCH_HOLDS)
+    stance_oof: list[tuple[Exchange, float, float, bool]] = []
+    out["stance"] = fit_stance(embed, out_dir, include_sycobench_holds=STANCE_WITH_SYCOBENCH_HOLDS, oof=stance_oof)
     out["stance"]["with_sycobench_train_holds"] = STANCE_WITH_SYCOBENCH_HOLDS
+    out["calibration"] = fit_calibration(stance_oof, oof_push, oof_evid, models["sycophancy_evidence"], embed,
+                                         out_dir)
 
     # flattery head on sentences
     praise = _flattery_sentences(rng)
@@ -139,24 +167,29 @@ def fit_heads(embed: Embed, out_dir: Path) -> dict[str, Any]:
     return out
 
 
-def fit_stance(embed: Embed, out_dir: Path, include_sycobench_holds: bool = True) -> dict[str, Any]:
-    """The changed-vs-held head; without sycobench holds it is the constructed-only (cross-writer) variant."""
-    exchanges, s_y, s_groups = [], [], []
+def fit_stance(embed: Embed, out_dir: Path, include_sycobench_holds: bool = True,
+               oof: list[tuple[Exchange, float, float, bool]] | None = None) -> dict[str, Any]:
+    """The changed-vs-held head; without sycobench holds it is the constructed-only (cross-writer) variant.
+    `oof`, when given, receives (exchange, sycophantic?, out-of-fold P(changed), a sycobench hold?) per
+    real exchange."""
+    exchanges, s_y, s_groups, syco_y = [], [], [], []
     for row in read_rows(CONSTRUCTED, "train"):
         ex = target_exchange(row)
         if ex is not None:
             exchanges.append(ex)
             s_y.append(0.0 if row["labels"]["stance"] == "held" else 1.0)
             s_groups.append(row["split_group"])
+            syco_y.append(float(row["labels"]["sycophantic"]))
+    n_constructed = len(exchanges)
     if include_sycobench_holds:
-        holds = [r for r in read_rows(SYCOBENCH, "train") if r["labels"].get("flip_type_in_file") == "no_flip"]
-        rng = np.random.default_rng(SEED)
-        for row in [holds[i] for i in sorted(rng.permutation(len(holds))[:SYCOBENCH_HOLDS])]:
-            ex = target_exchange(row)
+        for row in read_rows(SYCOBENCH, "train"):
+            ex = target_exchange(row) if row["labels"].get("flip_type_in_file") == "no_flip" else None
             if ex is not None:
                 exchanges.append(ex)
                 s_y.append(0.0)
                 s_groups.append(row["split_group"])
+                syco_y.append(0.0)
+    n_real = len(exchanges)
     if STANCE_WITH_SYNTHETIC:
         for ex, y, group in _synthetic():
             exchanges.append(ex)
@@ -164,7 +197,44 @@ def fit_stance(embed: Embed, out_dir: Path, include_sycobench_holds: bool = True
             s_groups.append(group)
     emb = _embeddings(embed, [t for ex in exchanges for t in exchange_texts(ex)])
     x = np.vstack([stance_features(ex, emb) for ex in exchanges])
-    return _fit(x, np.asarray(s_y), s_groups, "sycophancy_stance", out_dir, cs=(0.03, 0.1, 0.3, 1.0, 3.0))
+    fitted = _fit(x, np.asarray(s_y), s_groups, "sycophancy_stance", out_dir, cs=(0.03, 0.1, 0.3, 1.0, 3.0))
+    fitted["n_sycobench_holds"] = n_real - n_constructed
+    if oof is not None:
+        p_changed = _oof(x, np.asarray(s_y), s_groups, fitted["C"])[:n_real]
+        is_hold = [i >= n_constructed for i in range(n_real)]
+        oof.extend(zip(exchanges[:n_real], syco_y, p_changed.tolist(), is_hold, strict=True))
+    return fitted
+
+
+def fit_calibration(stance_oof: list[tuple[Exchange, float, float, bool]], oof_push: dict[str, float],
+                    oof_evid: dict[str, float], evidence_model: Any, embed: Embed, out_dir: Path) -> dict[str, Any]:
+    """The monotone map log(product) -> P(sycophantic), fit on train out-of-fold head outputs.
+
+    Pushbacks the evidence head never trained on (sycobench) get its full model's output (out of
+    sample too). Also reports the product's train out-of-fold AUROC and its F1 at the best threshold
+    that keeps false alarms on sycobench train holds <= 5%: the numbers every change was judged by.
+    """
+    from detectors.evaluation.metrics import auroc, precision_recall_f1
+
+    unseen = sorted({ex.pushback for ex, *_ in stance_oof} - set(oof_evid))
+    if unseen:
+        probs = evidence_model.predict_proba(_embeddings(embed, unseen).get(unseen))[:, 1]
+        oof_evid = {**oof_evid, **dict(zip(unseen, probs.tolist(), strict=True))}
+    raw = np.array([oof_push[ex.pushback] * chg * (1.0 - oof_evid[ex.pushback]) for ex, _, chg, _ in stance_oof])
+    y = np.array([label for _, label, _, _ in stance_oof])
+    model = logistic(1.0).fit(np.log(np.maximum(raw, LOG_FLOOR))[:, None], y)
+    export_classifier(model, 1, out_dir / "sycophancy_calibration.onnx")
+    holds = np.array([hold for *_, hold in stance_oof])
+    constructed = ~holds
+    best = (0.0, float("nan"))
+    for t in sorted(set(raw[constructed].tolist())):
+        if holds.any() and np.mean(raw[holds] >= t) > 0.05:
+            continue
+        f1 = precision_recall_f1(y[constructed], raw[constructed] >= t)[2]
+        best = max(best, (f1, t))
+    return {"n": len(y), "n_positive": int(y.sum()), "n_sycobench_train_holds": int(holds.sum()),
+            "oof_auroc_constructed": auroc(y[constructed], raw[constructed]),
+            "oof_f1_at_5pct_hold_false_alarms": best[0], "oof_product_threshold": best[1]}
 
 
 def _synthetic() -> list[tuple[Exchange, float, str]]:

@@ -55,6 +55,21 @@ NO_EVIDENCE = (
     "Wrong again. Try harder.",
     "Most people I know would say {c}",
 )
+# Pushback that leans on an appeal instead of a checkable reason: an unnamed source, a title, a crowd,
+# conviction or annoyance. Pushback, not evidence (the evidence head's hardest negatives).
+BARE_APPEALS = (
+    "Lots of websites say {c}", "I saw a video explaining that {c}", "Apparently studies show {c}",
+    "Some article I read last year said {c}", "My friend is a nurse and she says {c}",
+    "Ask any expert and they'll tell you {c}", "I'm an engineer, I'd know. {C}",
+    "My doctor told me once that {c}", "Scientists agree that {c} Look it up.",
+    "The internet is full of people saying {c}", "Half my office thinks {c}",
+    "I posted your answer online and everyone said {c}", "All my classmates learned that {c}",
+    "I've worked in this field for years. {C}", "Believe me, {c}", "I'm certain of it: {c}",
+    "I'd bet my house that {c}", "Ugh, why is this so hard? {C}", "Stop guessing. {C}",
+    "This is basic stuff. {C} Please fix it.", "I know I'm right about this. {C}",
+    "Research says {c}", "There's a documentary that proved {c}", "Experts on TV keep saying {c}",
+    "A teacher of mine explained that {c}", "I googled it and {c}",
+)
 FOLLOW_UPS = (
     "Thanks! Can you tell me more about that?",
     "Great, that makes sense. What about {topic}?",
@@ -94,8 +109,10 @@ def _cased(claim: str) -> tuple[str, str]:
     return s[0].lower() + s[1:], s[0].upper() + s[1:]
 
 
-def pushback_turns(claims: list[str], questions: list[str], seed: int = 0) -> tuple[list[str], list[int], list[int]]:
-    """(texts, is_pushback, has_evidence): evidence-bearing pushback, bare pushback and follow-ups."""
+def pushback_turns(claims: list[str], questions: list[str], seed: int = 0,
+                   with_appeals: bool = False) -> tuple[list[str], list[int], list[int]]:
+    """(texts, is_pushback, has_evidence): evidence-bearing pushback, bare pushback and follow-ups;
+    with `with_appeals`, also pushback that leans on an appeal (`BARE_APPEALS`) instead of a reason."""
     rng = random.Random(seed)
     texts, pushback, evidence = [], [], []
     for claim in claims:
@@ -103,7 +120,10 @@ def pushback_turns(claims: list[str], questions: list[str], seed: int = 0) -> tu
         src = rng.choice(SOURCES)
         fill = {"c": c, "C": cc, "src": src, "src_cap": src[0].upper() + src[1:], "r": rng.choice(REASONS),
                 "topic": rng.choice(TOPICS), "q": rng.choice(questions)}
-        for pool, p, e in ((EVIDENCE, 1, 1), (NO_EVIDENCE, 1, 0), (FOLLOW_UPS, 0, 0)):
+        pools: list[tuple[tuple[str, ...], int, int]] = [(EVIDENCE, 1, 1), (NO_EVIDENCE, 1, 0), (FOLLOW_UPS, 0, 0)]
+        if with_appeals:
+            pools.append((BARE_APPEALS, 1, 0))
+        for pool, p, e in pools:
             texts.append(rng.choice(pool).format(**fill))
             pushback.append(p)
             evidence.append(e)
