@@ -135,7 +135,10 @@ def choose_threshold(cons: dict[str, Any], cons_rows: list, cons_records: list, 
             s.append(by_key[(row["conversation_id"], t)])
     ya, sa = np.asarray(y), np.asarray(s)
     f1_threshold, f1_best = best_f1_threshold(ya, sa)
-    candidates = sorted(set(np.round(np.concatenate([sa, [f1_threshold]]), 4).tolist()))
+    # Midpoints between neighbouring scores, never a score itself: a threshold on a data point flips
+    # that point under the smallest change of encoder (int8) or platform.
+    distinct = np.unique(np.concatenate([sa, hold_scores]))
+    candidates = sorted(set(np.round(np.r_[(distinct[:-1] + distinct[1:]) / 2.0, f1_threshold], 6).tolist()))
     feasible = []
     for c in candidates:
         if len(hold_scores) and np.mean(hold_scores >= c) > MAX_FALSE_ALARM:

@@ -86,7 +86,7 @@ def set_threshold(models_dir: Path, name: str, value: float) -> None:
     path = thresholds_path(models_dir)
     raw = json.loads(path.read_text()) if path.exists() else {}
     values = raw.setdefault("thresholds", {})
-    values[name] = round(float(value), 4)
+    values[name] = round(float(value), 6)  # 4 places could move a midpoint threshold onto a dev score
     path.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
 
 
