@@ -134,7 +134,7 @@ def _fmt(value: float | None) -> str:
 def training_summary(metrics: dict[str, Any]) -> str:
     """The card's training section from `detectors.training.refusal.train`'s metrics."""
     ref, pair, req, comb = (metrics[k] for k in ("response_head", "prompt_head", "request_head", "benign_combiner"))
-    w, oof_ap = comb["logit_weights"], comb["train_oof_over_refusal_ap"]
+    w, oof_ap = comb["logit_weights"], comb["train_oof_over_refusal"]
     return (
         f"- Response head: {ref['n']} answers ({ref['n_refusal']} refusals; xstest train + hedging_annotated "
         f"AlpacaEval train), [answer, first, second sentence], C={ref['C']} by grouped-CV log loss, unweighted "
@@ -149,9 +149,10 @@ def training_summary(metrics: dict[str, Any]) -> str:
         f"prompts {req['oof_auroc_xstest_prompts']:.3f}; share of 300 AlpacaEval dev instructions called "
         f"benign: {_fmt(req['alpaca_dev_prompts_benign_share'])}.\n"
         f"- Combiner: logit weights pair {w['pair']:.2f}, request {w['request']:.2f} (fit on OOF scores of "
-        f"refused train answers). Train OOF over-refusal AP of P(refusal) x benign view: pair "
-        f"{oof_ap['pair']:.3f}, request {oof_ap['request']:.3f}, combined {oof_ap['combined']:.3f} "
-        f"(combined: its 2-weight combiner is fit in-sample on those OOF scores)."
+        f"refused train answers). Train OOF over-refusal AP / best F1 of P(refusal) x benign view: "
+        + ", ".join(f"{k} {v['ap']:.3f} / {v['best_f1']:.3f}" for k, v in oof_ap.items())
+        + " (combined: the combiner's own grouped OOF scores; templates that paraphrase a held-out "
+        "prompt, cosine > 0.85, are left out of that fold's training side)."
     )
 
 
@@ -191,6 +192,8 @@ def card_markdown(card: dict[str, Any], detector: str) -> str:
             f"\nKind (full vs partial) accuracy on flagged true refusals: {dev['kind']['accuracy']:.3f} "
             f"(n={dev['kind']['n_flagged_refusals']}).\n"
         )
+    if card.get("changes"):
+        extra += f"\nChanges in this version and what was tried: {card['changes']}\n"
     if card.get("other_writers_check"):
         extra += f"\nOther writers (measured once, not rerun by training): {card['other_writers_check']}\n"
     alpaca = card.get("alpaca_dev_flag_rate", {}).get(detector)
@@ -224,10 +227,17 @@ list (`detectors/evaluation/refusal.py`), flagged on any hit; it cannot see the 
   view is trained with templated requests of both kinds answered by generic refusals to unlearn
   this, and the prompt-alone view never sees the answer: a hand-written short refusal of "kill a
   Python process" is flagged (the test suite checks it). That costs some ranking on XSTest itself
-  (see `detectors/training/refusal.py` for the measured trade-off). The pair view carries most of
-  the combiner's weight, so an answer that misreads the request still counts most.
+  (see `detectors/training/refusal.py` for the measured trade-off). Since v1.2 the prompt-alone
+  view carries most of the combiner's weight (see Training), so the answer's style sways P(benign)
+  less than in v1.1.
 - The request head is an RBF-kernel SVM whose support vectors are embeddings of XSTest train prompts
-  (CC-BY-4.0, Röttger et al. 2024) and of our templates; no other dataset's text is in it.
+  (CC-BY-4.0, Röttger et al. 2024) and of our templates; no other dataset's text is in it. It is
+  exported as a small ONNX graph with float16 support vectors (`export_rbf_svc`, checked against
+  scikit-learn at export), so the file stays under 2 MB.
+- The templates (12 families) were extended after an error analysis of train out-of-fold scores;
+  remaining misses are mostly prompts whose harm hinges on one word the sentence encoder barely
+  weighs ("a gram of coke", "liquidating a group of people") and moralising answers to
+  scary-sounding benign questions, which the response head half-reads as refusals.
 
 Seed {card["seed"]}; trained {card["trained_at"]}; encoder variant `{card["encoder_variant"]}`.
 """

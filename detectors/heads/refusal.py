@@ -32,7 +32,7 @@ from detectors.text import split_sentences
 
 REFUSAL = "refusal"
 OVER_REFUSAL = "over_refusal"
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 RESPONSE_MODEL = "refusal"
 KIND_MODEL = "refusal_kind"
 PROMPT_MODEL = "over_refusal_prompt"

@@ -19,10 +19,33 @@
 - Request head (`over_refusal_request.onnx`): the prompt embedding alone -> RBF-kernel SVM with
   sigmoid-calibrated P(benign), fit on every xstest train prompt once (deduplicated) and the templated
   contrasts of `templates_refusal`. Grouped CV on train (OOF AUROC on XSTest prompts): logistic
-  regression 0.90, RBF SVM without templates 0.86, with templates 0.92 (the contrast is local in
-  embedding space: "kill a process" vs "kill a person"). AlpacaEval train instructions as extra benign
-  prompts were measured and left out: OOF AUROC 0.924 -> 0.920, and an SVM stores its training
-  embeddings as support vectors, which must not include CC BY-NC text.
+  regression 0.90, RBF SVM without templates 0.86, with the v1.1 templates (7 families, 1386
+  prompts) 0.925, with the v1.2 ones (12 families, 2472 prompts: drug-name homonyms, self-harm vs
+  the same verbs on things, sport and fiction contexts, justifying or repeating atrocities, more
+  private data kinds, institutions' contact details, fraud / intrusion / chemistry harms XSTest
+  lacks) 0.972 (0.968 when every template within cosine 0.75 of a held-out prompt is dropped from
+  that fold, so it is not paraphrase memory). The contrast is local in embedding space ("kill a
+  process" vs "kill a person"). Also measured and not taken: gamma 0.5 / 2 and C 3 / 10 at fixed
+  templates (no gain), XSTest prompts weighted x2 / x4 (0.966 / 0.965 vs 0.968), 200 templates per
+  side (0.970 vs 0.968, ~170 more support vectors), a second "target" view that embeds the prompt
+  with its harm verb masked ("How do I something a Python process?"; 0.963 alone, 0.971 summed
+  with the full view vs 0.970: the encoder already weighs the object). AlpacaEval train
+  instructions as extra benign prompts were measured and left out: OOF AUROC 0.924 -> 0.920, and an
+  SVM stores its training embeddings as support vectors, which must not include CC BY-NC text.
+- Error analysis (v1.1, train OOF at the best-F1 threshold): of 123 false over-refusal flags, 59 were
+  compliant answers the refusal head scored 0.3-0.9 (moralising answers to scary-sounding questions)
+  and 64 refusals of harmful requests called benign; of 43 misses, 25 had P(benign) < 0.5. With an
+  oracle P(benign) the OOF F1 would be 0.855, with an oracle P(refusal) 0.759: the benign view was
+  the larger bucket, so the templates were extended. Tried on the same OOF scores and not taken: a
+  learned combiner over [logit P(refusal), both benign logits] (AP 0.56-0.64, below the product: an
+  AND of two probabilities is not linear in their logits), P(refusal)^k x P(benign) for k 0.5-3,
+  min(); a response head trained on XSTest safe prompts only (AP +0.01, within noise); the pair view
+  with 0 / 600 templated refusals (AP 0.782 / 0.772 vs 0.773 at 300, F1 0.730 / 0.736 vs 0.724).
+  v1.2 (these templates): train OOF over-refusal AP 0.680 -> 0.774, best F1 0.650 -> 0.704 (both
+  with the combiner's own out-of-fold scores); xstest dev F1 0.634 -> 0.651, AP 0.635 -> 0.702,
+  AUROC 0.907 -> 0.888. The `other_harms` family alone: train OOF AP 0.756 -> 0.774, dev F1
+  0.675 -> 0.651, AP 0.688 -> 0.702, AUROC 0.903 -> 0.888, AlpacaEval instructions called benign
+  0.957 -> 0.937; kept on the train measure (dev has 39 positives, F1 95% CI about +-0.11).
 - Combiner (`over_refusal_benign.onnx`): logistic regression on the two views' logits, fit on their
   out-of-fold scores for the refused xstest train answers.
 C for every head is chosen by grouped 5-fold CV on train (groups = `split_group`); templated prompts
@@ -56,26 +79,50 @@ from detectors.training.hedging import (
     update_thresholds,
     write_card,
 )
+from detectors.training.svm_export import export_rbf_svc, rbf_svc
 from detectors.training.templates_refusal import refusal_pairs, template_prompts
 
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3)
 SVC_GRID = (1.0, 3.0, 10.0)
 N_REFUSAL_PAIRS = 300
+EMBED_DIMS = 384
+NEAR_DUPLICATE = 0.85  # cosine above which a template counts as a paraphrase of a held-out prompt
 # Other writers, measured 2026-11-23 on the project's hand-written demo conversations (sidecar demo
 # data, never trained or tuned on; detectors must not import sidecar, so this is recorded, not rerun).
 OTHER_WRITERS_CHECK: dict[str, str] = {
     "over_refusal": (
         "Hand-written demo conversations (`sidecar` demo data; 100 over-refusals vs 151 refusals of "
-        "harmful requests and 1,607 answers): AUROC 0.987, AP 0.844, F1 0.773 at the packaged threshold; "
-        "v1.0: AUROC 0.830, AP 0.409, F1 0.400; this version without the templated refusal pairs: "
-        "AUROC 0.946, AP 0.628. The demo's refusals of benign requests are all short and generic, the "
-        "case the pairs target; 2 of its 26 requests have a near-paraphrase among the templates (cosine "
-        ">= 0.8), so it is not a fully independent test."
+        "harmful requests and 1,607 answers), at the packaged threshold: v1.2 AUROC 0.980, AP 0.823, "
+        "F1 0.752; v1.1 AUROC 0.987, AP 0.844, F1 0.773 (rerun with the same script); v1.0 AUROC 0.830, "
+        "AP 0.409, F1 0.400. Most v1.2 misses there are refusals of fraud, intrusion and cheating "
+        "requests, harms XSTest lacks, which the prompt-alone view called benign; the `other_harms` "
+        "template family was written after seeing that (AP 0.785 -> 0.823), so this check is no "
+        "longer independent of the templates. The demo's refusals of benign requests are all short "
+        "and generic, the case the templated refusal pairs target."
     ),
     "refusal": (
         "Hand-written demo conversations (`sidecar` demo data; 251 refusals vs 1,607 answers): AUROC 0.998, "
-        "F1 0.955 at the packaged threshold; v1.0: AUROC 0.996, F1 0.911."
+        "F1 0.955 at the packaged threshold; v1.0: AUROC 0.996, F1 0.911. The response head is unchanged "
+        "since v1.1."
     ),
+}
+# What v1.2 changed and what was tried, measured on train grouped CV (recorded here, the card shows it).
+CHANGES = {
+    "over_refusal": (
+        "Error analysis of v1.1 on train out-of-fold scores (best-F1 threshold): 123 false flags = 59 "
+        "compliant answers scored as refusals + 64 refusals of harmful requests called benign; 43 misses, "
+        "25 with P(benign) < 0.5. Oracle P(benign) would give OOF F1 0.855, oracle P(refusal) 0.759, so "
+        "the benign side was fixed first: 5 new template families (drug-name homonyms, self-harm, sport "
+        "and fiction contexts, justifying/repeating atrocities, other harms) and more slots in the old "
+        "ones raised the request view's OOF AUROC on XSTest prompts 0.925 -> 0.972 (0.968 with every "
+        "template within cosine 0.75 of a held-out prompt dropped) and the over-refusal OOF AP 0.680 -> "
+        "0.774, best F1 0.650 -> 0.704. Tried and not taken (train OOF): a learned combiner over "
+        "[logit P(refusal), benign logits] (AP 0.56-0.64: the product is better), P(refusal)^k x P(benign), "
+        "a refusal head fit on safe prompts only (+0.01 AP), 0 / 600 templated refusal pairs, SVM "
+        "gamma / C / sample weights, a verb-masked 'target' view of the prompt (request AUROC 0.970 -> "
+        "0.971). The request SVM is exported as a float16 ONNX graph (0.96 MB; skl2onnx's was 2.2 MB)."
+    ),
+    "refusal": "v1.2 retrained with the same data and settings; the response and kind heads are unchanged.",
 }
 MODEL_NAMES = (head.RESPONSE_MODEL, head.KIND_MODEL, head.PROMPT_MODEL, head.REQUEST_MODEL, head.BENIGN_MODEL)
 
@@ -93,14 +140,13 @@ def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def rbf_svc(c: float) -> Any:
-    """RBF-kernel SVM with sigmoid-calibrated probabilities (exports to ONNX; no scaler: the
-    embeddings are already L2-normalised)."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.svm import SVC
-
-    svc = SVC(C=c, kernel="rbf", class_weight="balanced")
-    return CalibratedClassifierCV(svc, method="sigmoid", ensemble=False, cv=5)
+def unlike(held_out: np.ndarray, extra: np.ndarray, dims: int = EMBED_DIMS) -> np.ndarray:
+    """Mask of `extra` rows whose prompt embedding (first `dims` columns) is not a near-paraphrase
+    (cosine > `NEAR_DUPLICATE`) of any held-out row's: a template that restates a held-out XSTest
+    prompt would make its CV score a memory test."""
+    if not len(extra):
+        return np.zeros(0, dtype=bool)
+    return np.asarray((held_out[:, :dims] @ extra[:, :dims].T).max(axis=0) <= NEAR_DUPLICATE)
 
 
 def pick_c(
@@ -114,15 +160,19 @@ def pick_c(
 ) -> tuple[float, dict[float, float], np.ndarray]:
     """C with the lowest grouped-CV log loss, its scores, and that C's out-of-fold probabilities.
 
-    `extra` (features, labels) joins every training fold and is never scored; `make(c)` builds the
-    model (default: `logistic(c, balanced)`)."""
+    `extra` (features whose first columns are a prompt embedding, labels) joins every training fold,
+    less its near-paraphrases of the fold's held-out prompts, and is never scored; `make(c)` builds
+    the model (default: `logistic(c, balanced)`)."""
     make = make or (lambda c: logistic(c, balanced))
     folds = grouped_folds(groups)
     losses, oofs = {}, {}
     for c in grid:
         oof = np.zeros(len(y))
         for tr, te in folds:
-            Xf, yf = (np.vstack([X[tr], extra[0]]), np.concatenate([y[tr], extra[1]])) if extra else (X[tr], y[tr])
+            Xf, yf = X[tr], y[tr]
+            if extra:
+                keep = unlike(X[te], extra[0])
+                Xf, yf = np.vstack([Xf, extra[0][keep]]), np.concatenate([yf, extra[1][keep]])
             oof[te] = make(c).fit(Xf, yf).predict_proba(X[te])[:, 1]
         losses[c], oofs[c] = _log_loss(y, oof), oof
     best = min(losses, key=lambda c: losses[c])
@@ -208,26 +258,38 @@ def _pair_head(
 
 def _benign_combiner(
     xs_train: list[dict[str, Any]], refused: np.ndarray, oof_pair: np.ndarray, oof_request: np.ndarray
-) -> tuple[Any, dict[str, Any]]:
-    """Logistic regression on the two views' out-of-fold logits over the refused train answers."""
+) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """Logistic regression on the two views' out-of-fold logits over the refused train answers;
+    returns the model, its own grouped out-of-fold P(benign) for those answers, and info."""
     y = np.array([xs_train[i]["labels"]["prompt_label"] == "safe" for i in refused], dtype=int)
     F = head.benign_features(oof_pair, oof_request[refused])
     model = logistic(1.0, balanced=False).fit(F, y)
     coef = model[-1].coef_[0] / model[0].scale_
+    nested = np.zeros(len(y))  # the combiner's own out-of-fold scores: the OOF metrics stay honest
+    for tr, te in grouped_folds([_group(xs_train[i]) for i in refused]):
+        nested[te] = logistic(1.0, balanced=False).fit(F[tr], y[tr]).predict_proba(F[te])[:, 1]
     info = {
         "logit_weights": {"pair": float(coef[0]), "request": float(coef[1])},
-        "oof_auroc_refused": {"pair": auroc(y, oof_pair), "request": auroc(y, oof_request[refused])},
+        "oof_auroc_refused": {
+            "pair": auroc(y, oof_pair),
+            "request": auroc(y, oof_request[refused]),
+            "combined": auroc(y, nested),
+        },
     }
-    return model, info
+    return model, nested, info
 
 
 def _oof_over_refusal(
     xs_train: list[dict[str, Any]], oof_ref: np.ndarray, views: dict[str, np.ndarray]
-) -> dict[str, float]:
-    """Train out-of-fold over-refusal AP of P(refusal) x each benign view (unrefused rows: the request
-    view alone, as the pair view is only trained on refusals)."""
+) -> dict[str, dict[str, float]]:
+    """Train out-of-fold over-refusal AP and best F1 of P(refusal) x each benign view (unrefused rows:
+    the request view alone, as the pair view is only trained on refusals)."""
     y = np.array([r["labels"]["is_over_refusal"] for r in xs_train], dtype=int)
-    return {name: average_precision(y, oof_ref * benign) for name, benign in views.items()}
+    out = {}
+    for name, benign in views.items():
+        score = oof_ref * benign
+        out[name] = {"ap": average_precision(y, score), "best_f1": best_f1_threshold(y, score)[1]}
+    return out
 
 
 def _thresholds(models: Path, xs_dev: list[dict[str, Any]], cfg: DetectorConfig) -> tuple[float, float]:
@@ -262,12 +324,12 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
 
     pair_model, refused, oof_pair, pair_info = _pair_head(cfg, xs_train, X[:n_xs])
     request_model, oof_request, request_info = _request_head(cfg, xs_train)
-    combiner, combiner_info = _benign_combiner(xs_train, refused, oof_pair, oof_request)
+    combiner, oof_combined, combiner_info = _benign_combiner(xs_train, refused, oof_pair, oof_request)
     pair_all = oof_request.copy()
     pair_all[refused] = oof_pair
     combined = oof_request.copy()
-    combined[refused] = combiner.predict_proba(head.benign_features(oof_pair, oof_request[refused]))[:, 1]
-    combiner_info["train_oof_over_refusal_ap"] = _oof_over_refusal(
+    combined[refused] = oof_combined
+    combiner_info["train_oof_over_refusal"] = _oof_over_refusal(
         xs_train, oof_ref[:n_xs], {"pair": pair_all, "request": oof_request, "combined": combined}
     )
 
@@ -276,7 +338,7 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     export_classifier(response_model, n_resp, models / f"{head.RESPONSE_MODEL}.onnx")
     export_classifier(kind_model, n_resp, models / f"{head.KIND_MODEL}.onnx")
     export_classifier(pair_model, n_resp + n_resp // 3, models / f"{head.PROMPT_MODEL}.onnx")
-    export_classifier(request_model, n_resp // 3, models / f"{head.REQUEST_MODEL}.onnx")
+    export_rbf_svc(request_model, models / f"{head.REQUEST_MODEL}.onnx")
     export_classifier(combiner, 2, models / f"{head.BENIGN_MODEL}.onnx")
 
     t_ref, t_over = _thresholds(models, xs_dev, cfg)
@@ -331,6 +393,7 @@ def _write_cards(out_dir: Path, cfg: DetectorConfig, metrics: dict[str, Any]) ->
             "models": [f"{m}.onnx" for m in MODEL_NAMES],
             "threshold": thresholds[name],
             "other_writers_check": OTHER_WRITERS_CHECK[name],
+            "changes": CHANGES[name],
             "training_summary": summary,
             **{k: v for k, v in metrics.items() if k != "thresholds"},
         }
