@@ -5,7 +5,8 @@ readers (dashboard, export, training jobs) opening tens of thousands of small fi
 rewrites each folder of a closed day (older than `keep_days`: late events for recent days still arrive)
 as runs of consecutive files per source partition of at most `max_rows` rows together (memory stays
 bounded; a second run finds nothing left to merge), each named by the offset range it covers, so the
-replay rule (a file replaces the files whose range it overlaps) still holds.
+replay rule still holds: a replay replaces offsets from its first one on and keeps a merged file's
+earlier (committed) rows (`sidecar.lake`).
 
 Crash-safe and repeatable: a run's merged file lands first (atomically), then its inputs are deleted. A
 file whose range lies inside another file's range of the same partition is what an interrupted run left

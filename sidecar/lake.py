@@ -4,7 +4,8 @@ Files are named `{topic}+{partition}+{first:020d}+{last:020d}.parquet` after the
 they hold. A batch that is re-processed after a crash (its offsets were never committed) may be
 cut differently the second time, so before a new file lands, every file of the same source
 partition whose range overlaps it is removed: replays overwrite, they never duplicate. The
-uncommitted tail that such a removal takes away is re-read and rewritten by the following batches.
+uncommitted tail that such a removal takes away is re-read and rewritten by the following batches;
+rows before the replay's first offset (a compacted file spans committed offsets too) are kept.
 Which files a write replaces comes from `SpanIndex` (sidecar/lake_index.py): the folder is listed
 once per source partition, not on every batch.
 
@@ -153,11 +154,28 @@ class Lake:
                 stale = [n for n, (a, b) in files.items() if a <= span[1] and b >= span[0]]
             stale = [n for n in stale if n != name]
             for gone in stale:
+                self._keep_before(folder, gone, span[0])
                 self.fs.delete(*folder, gone)
         except OSError as exc:
             raise LakeWriteError(f"cannot remove replaced files in {self.fs.url(*folder)}: {exc}") from exc
+        # A trimmed file ends before this write begins: it can never overlap a later write, so the index
+        # need not hold it.
         self.spans.written(folder, topic, partition, name, span, stale)
         return written
+
+    def _keep_before(self, folder: tuple[str, ...], name: str, first: int) -> None:
+        """A replaced file that starts before the replay (a compacted file holds committed offsets too):
+        its rows before `first` are rewritten as their own file, so a replay replaces offsets, not files."""
+        match = FILE_RE.match(name)
+        if match is None or int(match["first"]) >= first:
+            return
+        frame = self.fs.read_parquet(*folder, name)
+        if "source_offset" not in frame.columns:
+            return
+        before = frame.filter(pl.col("source_offset") < first)
+        if not before.is_empty():
+            kept = file_name(match["topic"], int(match["p"]), int(match["first"]), first - 1)
+            self.fs.write_parquet(before, *folder, kept)
 
     def write_scores(self, records: Sequence[ScoreRecord], topic: str, ranges: OffsetRanges) -> list[Path | str]:
         """One file per (date, detector, source partition); `ranges` gives each partition's batch span."""

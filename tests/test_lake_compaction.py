@@ -108,3 +108,25 @@ def test_recent_days_and_foreign_folders_are_left_alone(tmp_path: Path) -> None:
     assert day_folders(lake, keep_from) == []
     assert [f[1] for f in day_folders(lake, TODAY.date())] == [f"date={keep_from.isoformat()}"] * 2
     assert day_folders(lake, date(2000, 1, 1)) == []
+
+
+def test_a_replay_into_a_compacted_range_keeps_the_committed_rows(tmp_path: Path) -> None:
+    """A compacted file spans committed offsets and, if the worker was down, an uncommitted tail: the
+    replay from the committed offset replaces offsets from there on, not the whole merged file."""
+    lake = Lake(tmp_path)
+    fill(lake, 10)  # offsets 0..99 per partition; say 0..69 were committed and 70..99 were not
+    compact_lake(lake, TODAY.date())
+    restarted = Lake(tmp_path)  # a new worker process reads again from offset 70
+    for first in (70, 85):
+        records = [rec(o, detector=d) for o in range(first, first + 15) for d in "de"]
+        restarted.write_scores(records, "in", {0: (first, first + 14)})
+    frame = pl.scan_parquet(lake.glob("scores"), hive_partitioning=False).collect()
+    part0 = frame.filter(pl.col("source_partition") == 0)
+    assert sorted(part0.filter(pl.col("detector") == "d")["source_offset"].to_list()) == list(range(100))
+    assert part0.height == 200 and part0.unique(["source_offset", "detector"]).height == 200
+    assert files(tmp_path, "scores", "date=2026-11-01", "detector=d") == [
+        "in+0+00000000000000000000+00000000000000000069.parquet",
+        "in+0+00000000000000000070+00000000000000000084.parquet",
+        "in+0+00000000000000000085+00000000000000000099.parquet",
+        "in+1+00000000000000000000+00000000000000000099.parquet",
+    ]
