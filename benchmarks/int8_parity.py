@@ -18,9 +18,8 @@ from pathlib import Path
 
 from detectors.config import DetectorConfig
 from detectors.encoder.manifest import read_manifest
-from detectors.evaluation.cli import _evaluators, read_rows
-from detectors.pipeline import Scorer
-from detectors.schema import Conversation, ScoreRecord, SourcedConversation
+from detectors.evaluation.cli import evaluate_rows, read_rows
+from detectors.schema import ScoreRecord
 from detectors.training.data import DataNotFoundError, dataset_path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -41,18 +40,8 @@ def _dig(metrics: dict, path: Sequence[str]) -> float | None:
 
 
 def _evaluate(path: Path, config: DetectorConfig, dataset: str) -> tuple[dict, list[ScoreRecord]]:
-    """`sahaja eval`'s evaluate_file, also returning the records so the two variants can be compared row by row."""
-    rows = read_rows(path)
-    detectors, evaluate = _evaluators()[dataset]
-    scorer = Scorer.from_config(config.model_copy(update={"enabled": detectors}))
-    items = [SourcedConversation(conversation=Conversation.model_validate(r)) for r in rows]
-    records: list[ScoreRecord] = []
-    for start in range(0, len(items), 256):
-        outcome = scorer.score(items[start : start + 256])
-        if outcome.failures:
-            raise RuntimeError(f"detectors failed: {[f.error for f in outcome.failures]}")
-        records.extend(outcome.records)
-    return evaluate(rows, records), records
+    """`sahaja eval`'s metrics, with the records, so the two variants can be compared row by row."""
+    return evaluate_rows(read_rows(path), config, dataset)
 
 
 def compare_records(a: list[ScoreRecord], b: list[ScoreRecord]) -> dict[str, dict[str, float | int]]:

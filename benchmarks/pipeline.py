@@ -179,3 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.out / "pipeline.md").write_text(markdown(result))
     print(markdown(result))
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -66,7 +66,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from detectors.evaluation.cli import evaluate_file
 
     prepare_models(settings)
-    report = evaluate_file(args.dataset, settings.detector_config(), dataset=args.dataset_name)
+    try:
+        report = evaluate_file(args.dataset, settings.detector_config(), dataset=args.dataset_name)
+    except (OSError, ValueError, KeyError) as exc:  # unreadable file, unknown labels, unknown --dataset-name
+        print(f"cannot evaluate {args.dataset}: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(report, indent=2, default=str))
     return 0
 

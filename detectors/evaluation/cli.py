@@ -55,12 +55,12 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def evaluate_file(path: Path, config: DetectorConfig, dataset: str | None = None) -> dict[str, Any]:
-    rows = read_rows(path)
-    if not rows:
-        raise ValueError(f"{path} holds no rows")
-    name = dataset or guess_dataset(rows)
-    detectors, evaluate = _evaluators()[name]
+def evaluate_rows(
+    rows: list[dict[str, Any]], config: DetectorConfig, dataset: str
+) -> tuple[dict[str, Any], list[ScoreRecord]]:
+    """Score labelled rows with the dataset's detectors; (metrics, records). A detector failure is an
+    error here: a metric over the rows that survived would mislead."""
+    detectors, evaluate = _evaluators()[dataset]
     scorer = Scorer.from_config(config.model_copy(update={"enabled": detectors}))
     items = [SourcedConversation(conversation=Conversation.model_validate(r)) for r in rows]
     records: list[ScoreRecord] = []
@@ -69,4 +69,13 @@ def evaluate_file(path: Path, config: DetectorConfig, dataset: str | None = None
         if outcome.failures:
             raise RuntimeError(f"detectors failed: {[f.error for f in outcome.failures]}")
         records.extend(outcome.records)
-    return {"dataset": name, "file": str(path), "rows": len(rows), "metrics": evaluate(rows, records)}
+    return evaluate(rows, records), records
+
+
+def evaluate_file(path: Path, config: DetectorConfig, dataset: str | None = None) -> dict[str, Any]:
+    rows = read_rows(path)
+    if not rows:
+        raise ValueError(f"{path} holds no rows")
+    name = dataset or guess_dataset(rows)
+    metrics, _ = evaluate_rows(rows, config, name)
+    return {"dataset": name, "file": str(path), "rows": len(rows), "metrics": metrics}
