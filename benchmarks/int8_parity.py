@@ -39,11 +39,6 @@ def _dig(metrics: dict, path: Sequence[str]) -> float | None:
     return float(metrics) if isinstance(metrics, int | float) else None
 
 
-def _evaluate(path: Path, config: DetectorConfig, dataset: str) -> tuple[dict, list[ScoreRecord]]:
-    """`sahaja eval`'s metrics, with the records, so the two variants can be compared row by row."""
-    return evaluate_rows(read_rows(path), config, dataset)
-
-
 def compare_records(a: list[ScoreRecord], b: list[ScoreRecord]) -> dict[str, dict[str, float | int]]:
     """Per detector: records, decisions that differ, and the largest |score difference| (same keys in both)."""
     keyed = {(r.detector, r.conversation_id, r.turn): r for r in b}
@@ -76,10 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DataNotFoundError as exc:
             print(f"skipped {dataset}: {exc}", file=sys.stderr)
             continue
-        scores, records = {}, {}
+        scores, records, labelled = {}, {}, read_rows(source)
         for variant in ("fp32", "int8"):
-            metrics, records[variant] = _evaluate(source, DetectorConfig(encoder_variant=variant, provider="cpu"),
-                                                  dataset)
+            config = DetectorConfig(encoder_variant=variant, provider="cpu")
+            metrics, records[variant] = evaluate_rows(labelled, config, dataset)
             scores[variant] = {"f1": _dig(metrics, path), "metrics": metrics}
         f32, i8 = scores["fp32"]["f1"], scores["int8"]["f1"]
         delta = None if f32 is None or i8 is None else round(i8 - f32, 4)

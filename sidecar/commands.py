@@ -80,6 +80,7 @@ def cmd_lake_compact(args: argparse.Namespace, settings: Settings) -> int:
 
     from feedback.lakefs import LakeFS
     from sidecar.compaction import compact_lake
+    from sidecar.errors import LakeWriteError
     from sidecar.lake import Lake
 
     if args.keep_days < 1 or args.max_rows < 1:
@@ -87,7 +88,11 @@ def cmd_lake_compact(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     before = datetime.now(UTC).date() - timedelta(days=args.keep_days - 1)
     lake = Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts()))
-    results = compact_lake(lake, before, max_rows=args.max_rows, dry_run=args.dry_run)
+    try:
+        results = compact_lake(lake, before, max_rows=args.max_rows, dry_run=args.dry_run)
+    except (LakeWriteError, OSError) as exc:  # a folder that cannot be listed, read or written
+        print(f"compaction stopped: {exc}", file=sys.stderr)
+        return 1
     for r in results:
         print(f"{r.folder}: {r.files_before} -> {r.files_after} files ({r.rows} rows rewritten)")
     verb = "would leave" if args.dry_run else "left"

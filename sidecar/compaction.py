@@ -23,7 +23,7 @@ from datetime import date
 import polars as pl
 
 from sidecar.errors import LakeWriteError
-from sidecar.lake import FILE_RE, Lake, file_name
+from sidecar.lake import Lake, RangedFile, file_name, parse_file_name
 
 COMPACTED_TABLES = ("scores", "conversations", "labels")
 DEFAULT_MAX_ROWS = 1_000_000
@@ -37,31 +37,19 @@ class FolderCompaction:
     rows: int
 
 
-@dataclass(frozen=True)
-class _Ranged:
-    name: str
-    topic: str
-    partition: int
-    first: int
-    last: int
-
-
-def _ranged(names: list[str]) -> dict[tuple[str, int], list[_Ranged]]:
-    by_partition: dict[tuple[str, int], list[_Ranged]] = defaultdict(list)
-    for name in names:
-        match = FILE_RE.match(name)
-        if match:
-            item = _Ranged(name, match["topic"], int(match["p"]), int(match["first"]), int(match["last"]))
-            by_partition[(item.topic, item.partition)].append(item)
+def _by_partition(names: list[str]) -> dict[tuple[str, int], list[RangedFile]]:
+    by_partition: dict[tuple[str, int], list[RangedFile]] = defaultdict(list)
+    for f in filter(None, map(parse_file_name, names)):
+        by_partition[(f.topic, f.partition)].append(f)
     for files in by_partition.values():
         files.sort(key=lambda f: (f.first, -f.last))
     return by_partition
 
 
-def _split_leftovers(files: list[_Ranged]) -> tuple[list[_Ranged], list[_Ranged]]:
+def _split_leftovers(files: list[RangedFile]) -> tuple[list[RangedFile], list[RangedFile]]:
     """(files to keep, files inside another file's range: leftovers of an interrupted compaction)."""
-    kept: list[_Ranged] = []
-    leftovers: list[_Ranged] = []
+    kept: list[RangedFile] = []
+    leftovers: list[RangedFile] = []
     for f in files:
         if kept and f.last <= kept[-1].last:
             leftovers.append(f)
@@ -70,44 +58,46 @@ def _split_leftovers(files: list[_Ranged]) -> tuple[list[_Ranged], list[_Ranged]
     return kept, leftovers
 
 
-def _runs(files: list[_Ranged], rows: list[int], max_rows: int) -> list[list[_Ranged]]:
-    """Consecutive files, greedily grouped while their rows fit in `max_rows`."""
-    runs: list[list[_Ranged]] = []
-    total = max_rows + 1
+def _runs(files: list[RangedFile], rows: list[int], max_rows: int) -> list[tuple[list[RangedFile], int]]:
+    """Consecutive files, greedily grouped while their rows fit in `max_rows`; each with its row count."""
+    runs: list[tuple[list[RangedFile], int]] = []
     for f, n in zip(files, rows, strict=True):
-        if total + n > max_rows:
-            runs.append([])
-            total = 0
-        runs[-1].append(f)
-        total += n
+        if not runs or runs[-1][1] + n > max_rows:
+            runs.append(([], 0))
+        run, total = runs[-1]
+        run.append(f)
+        runs[-1] = (run, total + n)
     return runs
 
 
 def compact_folder(lake: Lake, folder: tuple[str, ...], *, max_rows: int = DEFAULT_MAX_ROWS,
                    dry_run: bool = False) -> FolderCompaction:
-    """Merge one folder's files per source partition into runs of at most `max_rows` rows."""
+    """Merge one folder's files per source partition into runs of at most `max_rows` rows. Row counts
+    come from the Parquet footers, so a dry run reads no data."""
     fs = lake.fs
     names = fs.list_names(*folder)
     after, rows = 0, 0
     try:
-        for (topic, partition), files in sorted(_ranged(names).items()):
+        for (topic, partition), files in sorted(_by_partition(names).items()):
             kept, leftovers = _split_leftovers(files)
-            for run in _runs(kept, [fs.parquet_rows(*folder, f.name) for f in kept], max_rows):
+            for run, n_rows in _runs(kept, [fs.parquet_rows(*folder, f.name) for f in kept], max_rows):
                 after += 1
                 if len(run) == 1:
                     continue
+                rows += n_rows
+                if dry_run:
+                    continue
+                # Kept files neither nest nor go back, so the run ends where its last file ends.
+                merged = file_name(topic, partition, run[0].first, run[-1].last)
                 frame = pl.concat([fs.read_parquet(*folder, f.name) for f in run], how="vertical_relaxed")
-                rows += frame.height
-                if not dry_run:
-                    merged = file_name(topic, partition, run[0].first, max(f.last for f in run))
-                    fs.write_parquet(frame.sort("source_offset"), *folder, merged)
-                    for f in run:
-                        if f.name != merged:
-                            fs.delete(*folder, f.name)
+                fs.write_parquet(frame.sort("source_offset"), *folder, merged)
+                for f in run:
+                    if f.name != merged:
+                        fs.delete(*folder, f.name)
             if not dry_run:
                 for f in leftovers:
                     fs.delete(*folder, f.name)
-    except OSError as exc:
+    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # ValueError: pyarrow's ArrowInvalid
         raise LakeWriteError(f"cannot compact {fs.url(*folder)}: {exc}") from exc
     return FolderCompaction("/".join(folder), len(names), after, rows)
 

@@ -22,14 +22,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
 from detectors.schema import ScoreRecord, SourcedConversation
 from feedback.lakefs import LakeFS, parse_location
 from sidecar.errors import LakeWriteError
-from sidecar.lake_index import Span, SpanIndex
+from sidecar.lake_index import Span, SpanIndex, overlapping_names
 
 SCORE_SCHEMA: dict[str, Any] = {
     "conversation_id": pl.String,
@@ -82,13 +82,29 @@ DETECTOR_ERROR_SCHEMA: dict[str, Any] = {
     "failed_at": pl.Datetime("us", "UTC"),
 }
 
-FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
+_FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
 
 OffsetRanges = dict[int, Span]
 
 
+class RangedFile(NamedTuple):
+    name: str
+    topic: str
+    partition: int
+    first: int
+    last: int
+
+
 def file_name(topic: str, partition: int, first: int, last: int) -> str:
     return f"{topic}+{partition}+{first:020d}+{last:020d}.parquet"
+
+
+def parse_file_name(name: str) -> RangedFile | None:
+    """The source partition and offset range a lake file holds, from its name (None: not a ranged file)."""
+    match = _FILE_RE.match(name)
+    if match is None:
+        return None
+    return RangedFile(name, match["topic"], int(match["p"]), int(match["first"]), int(match["last"]))
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path | str) -> None:
@@ -103,13 +119,8 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path | str) -> None:
 
 
 def _ranged_files(fs: LakeFS, folder: tuple[str, ...], topic: str, partition: int) -> dict[str, Span]:
-    prefix = f"{topic}+{partition}+"
-    files = {}
-    for name in fs.list_names(*folder):
-        match = FILE_RE.match(name) if name.startswith(prefix) else None
-        if match:
-            files[name] = (int(match["first"]), int(match["last"]))
-    return files
+    parsed = (parse_file_name(name) for name in fs.list_names(*folder))
+    return {f.name: (f.first, f.last) for f in parsed if f and (f.topic, f.partition) == (topic, partition)}
 
 
 class Lake:
@@ -151,13 +162,13 @@ class Lake:
             if stale is None:
                 files = _ranged_files(self.fs, folder, topic, partition)
                 self.spans.load(folder, topic, partition, files)
-                stale = [n for n, (a, b) in files.items() if a <= span[1] and b >= span[0]]
+                stale = overlapping_names(files, span)
             stale = [n for n in stale if n != name]
             for gone in stale:
                 self._keep_before(folder, gone, span[0])
                 self.fs.delete(*folder, gone)
-        except OSError as exc:
-            raise LakeWriteError(f"cannot remove replaced files in {self.fs.url(*folder)}: {exc}") from exc
+        except (OSError, ValueError, pl.exceptions.PolarsError) as exc:  # ValueError: a damaged file (ArrowInvalid)
+            raise LakeWriteError(f"cannot replace files in {self.fs.url(*folder)}: {exc}") from exc
         # A trimmed file ends before this write begins: it can never overlap a later write, so the index
         # need not hold it.
         self.spans.written(folder, topic, partition, name, span, stale)
@@ -166,15 +177,15 @@ class Lake:
     def _keep_before(self, folder: tuple[str, ...], name: str, first: int) -> None:
         """A replaced file that starts before the replay (a compacted file holds committed offsets too):
         its rows before `first` are rewritten as their own file, so a replay replaces offsets, not files."""
-        match = FILE_RE.match(name)
-        if match is None or int(match["first"]) >= first:
+        replaced = parse_file_name(name)
+        if replaced is None or replaced.first >= first:
             return
         frame = self.fs.read_parquet(*folder, name)
         if "source_offset" not in frame.columns:
             return
         before = frame.filter(pl.col("source_offset") < first)
         if not before.is_empty():
-            kept = file_name(match["topic"], int(match["p"]), int(match["first"]), first - 1)
+            kept = file_name(replaced.topic, replaced.partition, replaced.first, first - 1)
             self.fs.write_parquet(before, *folder, kept)
 
     def write_scores(self, records: Sequence[ScoreRecord], topic: str, ranges: OffsetRanges) -> list[Path | str]:

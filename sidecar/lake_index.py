@@ -24,6 +24,12 @@ from dataclasses import dataclass, field
 Span = tuple[int, int]
 
 
+def overlapping_names(files: dict[str, Span], span: Span) -> list[str]:
+    """Names of the files whose offset range shares an offset with `span`."""
+    first, last = span
+    return [name for name, (a, b) in files.items() if a <= last and b >= first]
+
+
 @dataclass
 class _PartitionFiles:
     floor: int  # first offset of the newest write; files ending before it are dropped
@@ -37,7 +43,7 @@ class SpanIndex:
         self.max_folders = max_folders
         self._folders: OrderedDict[tuple[str, ...], dict[tuple[str, int], _PartitionFiles]] = OrderedDict()
         self._lock = threading.Lock()
-        self.listings = 0  # folder listings done because the index could not answer (for tests and metrics)
+        self.listings = 0  # folder listings done because the index could not answer (tests, benchmark)
 
     def overlapping(self, folder: tuple[str, ...], topic: str, partition: int, span: Span) -> list[str] | None:
         """Names of known files overlapping `span`, or None when the folder must be listed first."""
@@ -45,8 +51,7 @@ class SpanIndex:
             known = self._folders.get(folder, {}).get((topic, partition))
             if known is None or span[0] < known.floor:
                 return None
-            first, last = span
-            return [name for name, (a, b) in known.files.items() if a <= last and b >= first]
+            return overlapping_names(known.files, span)
 
     def load(self, folder: tuple[str, ...], topic: str, partition: int, files: dict[str, Span]) -> None:
         """The partition's files as just listed."""

@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from detectors.schema import ScoreRecord
 from sidecar.cli import main
 from sidecar.compaction import compact_lake, day_folders
-from sidecar.lake import FILE_RE, Lake
+from sidecar.lake import Lake, file_name, parse_file_name
 
 OLD = datetime(2026, 11, 1, 12, tzinfo=UTC)
 TODAY = datetime.now(UTC)
@@ -67,7 +68,7 @@ def test_runs_are_capped_and_a_second_run_changes_nothing(tmp_path: Path) -> Non
     fill(lake, 10)
     compact_lake(lake, TODAY.date(), max_rows=45)  # 10 rows per file: runs of 4 files
     names = files(tmp_path, "scores", "date=2026-11-01", "detector=d")
-    spans = sorted((int(m["p"]), int(m["first"]), int(m["last"])) for m in map(FILE_RE.match, names))
+    spans = sorted((f.partition, f.first, f.last) for f in map(parse_file_name, names))
     assert spans == [(p, a, b) for p in (0, 1) for a, b in ((0, 39), (40, 79), (80, 99))]
     rows = all_rows(lake)
     again = compact_lake(lake, TODAY.date(), max_rows=45)
@@ -130,3 +131,29 @@ def test_a_replay_into_a_compacted_range_keeps_the_committed_rows(tmp_path: Path
         "in+0+00000000000000000085+00000000000000000099.parquet",
         "in+1+00000000000000000000+00000000000000000099.parquet",
     ]
+
+
+def test_a_damaged_file_stops_compaction_with_a_one_line_error_and_nothing_removed(tmp_path: Path, capsys) -> None:
+    lake = Lake(tmp_path)
+    fill(lake, 3)
+    folder = tmp_path / "scores" / "date=2026-11-01" / "detector=d"
+    broken = folder / "in+0+00000000000000000030+00000000000000000039.parquet"
+    broken.write_bytes(b"not parquet")  # a damaged file: compaction must stop, not merge around it
+    before = files(tmp_path, "scores")
+    assert main(["--lake", str(tmp_path), "lake", "compact"]) == 1
+    assert "compaction stopped" in capsys.readouterr().err
+    assert files(tmp_path, "scores") == before  # it stopped before the first merge
+
+
+def test_a_replay_over_a_damaged_merged_file_is_a_lake_error_not_a_crash(tmp_path: Path) -> None:
+    """The worker retries a LakeWriteError without committing; any other exception would end it."""
+    from sidecar.errors import LakeWriteError
+
+    lake = Lake(tmp_path)
+    fill(lake, 4)
+    compact_lake(lake, TODAY.date())
+    merged = tmp_path / "scores" / "date=2026-11-01" / "detector=d" / file_name("in", 0, 0, 39)
+    merged.write_bytes(b"damaged")
+    with pytest.raises(LakeWriteError, match="cannot replace files"):
+        Lake(tmp_path).write_scores([rec(o) for o in range(30, 40)], "in", {0: (30, 39)})
+    assert merged.exists()
