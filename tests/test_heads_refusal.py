@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from detectors.evaluation.refusal import evaluate_refusal, keyword_refusal_score
 from detectors.heads import refusal
-from detectors.heads.onnx_head import MODELS_DIR
+from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
 from detectors.pipeline import Scorer
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 from tests.head_scorers import scored_records, warm_scorer
@@ -98,7 +99,7 @@ def test_short_refusal_of_a_benign_homonym_is_an_over_refusal(records: dict[tupl
     for key in ("p_benign_prompt", "p_benign_pair", "p_benign_request"):
         assert 0.0 <= b[key] <= 1.0
     assert benign.score == pytest.approx(b["p_refusal"] * b["p_benign_prompt"], abs=1e-3)
-    assert benign.detector_version == refusal.VERSION == "1.2.0"
+    assert benign.detector_version == refusal.VERSION == "1.3.0"
 
 
 # Hand-written pairs for contrasts the v1.2 templates added (drug names that are everyday words,
@@ -135,6 +136,23 @@ def test_response_texts_take_the_first_two_prose_sentences() -> None:
     feats = refusal.benign_features([0.0, 0.5, 1.0], [0.9, 0.5, 0.1])
     assert feats.shape == (3, 2) and feats[1].tolist() == [0.0, 0.0]
     assert feats[0, 0] < 0 < feats[2, 0]
+
+
+def test_response_head_reads_the_opening_n_grams_and_matches_the_packaged_heads() -> None:
+    dense = np.zeros((2, 3 * 384), np.float32)
+    filler = " ".join(["filler"] * 60)  # pushes what follows past the opening
+    x = refusal.response_head_features(
+        dense, [f"I can't help with that. {filler} alpha", f"I can help with that. {filler} alpha"]
+    )
+    assert x.shape == (2, 3 * 384 + refusal.NGRAM_BUCKETS)
+    assert set(np.unique(x[:, 3 * 384 :]).tolist()) == {0.0, refusal.NGRAM_VALUE}
+    assert (x[0] != x[1]).any()  # "can't" and "can" land in different buckets
+    # words past the opening are not read: a different ending gives the same columns
+    same = refusal.response_head_features(dense[:1], [f"I can't help with that. {filler} omega gamma"])
+    assert (same[0] == x[0]).all()
+    for name in refusal.RESPONSE_MODEL, refusal.KIND_MODEL:
+        head = OnnxHead(MODELS_DIR / f"{name}.onnx")
+        assert head.predict_proba(x).shape == (2,), name
 
 
 def test_bad_input_has_a_defined_output(scorer: Scorer) -> None:

@@ -210,7 +210,8 @@ def card_markdown(card: dict[str, Any], detector: str) -> str:
 {data}
 
 ## Dev metrics (xstest/dev, n={dev["n"]}, {head["n_positive"]} positives; label {label})
-Threshold chosen on this dev set by max F1, so the dev F1 is optimistic. Baseline: a refusal phrase
+Threshold chosen by max F1 over this dev set pooled with the train out-of-fold scores (dev alone has few
+positives and a flat F1 curve), so the dev F1 is somewhat optimistic. Baseline: a refusal phrase
 list (`detectors/evaluation/refusal.py`), flagged on any hit; it cannot see the prompt.
 
 {metrics_table(head, base)}

@@ -19,8 +19,6 @@ Thresholds file keys: `hedging` (turn flag) and `hedging_span` (sentence reporte
 from __future__ import annotations
 
 import math
-import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import numpy as np
 
 from detectors.base import Batch, register
 from detectors.config import DetectorConfig
+from detectors.heads.ngrams import hashed_ngrams
 from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
 from detectors.schema import ScoreRecord, make_record
 from detectors.text import Sentence, select_sentences, split_sentences
@@ -48,7 +47,6 @@ N_POSITION_FEATURES = 5
 # against the standardised embedding block (chosen by grouped CV on train: 3, 5 and 10 measured).
 N_NGRAM_BUCKETS = 4096
 NGRAM_VALUE = 5.0
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 N_TURN_FEATURES = 2
 
 
@@ -103,20 +101,9 @@ def position_features(turn: TurnSentences) -> np.ndarray:
     return np.asarray(rows, dtype=np.float32).reshape(-1, N_POSITION_FEATURES)
 
 
-def ngram_keys(text: str) -> list[str]:
-    """Lower-cased words, word pairs and the sentence's first one, two and three words."""
-    words = _WORD.findall(text.lower().replace("\u2019", "'"))
-    keys = [f"u:{w}" for w in words] + [f"b:{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-    return keys + [f"s:{' '.join(words[:k])}" for k in (1, 2, 3) if len(words) >= k]
-
-
 def ngram_features(texts: list[str]) -> np.ndarray:
-    """`NGRAM_VALUE` in the CRC-32 bucket of every n-gram of each text (stable across processes)."""
-    out = np.zeros((len(texts), N_NGRAM_BUCKETS), dtype=np.float32)
-    for row, text in enumerate(texts):
-        for key in ngram_keys(text):
-            out[row, zlib.crc32(key.encode("utf-8")) % N_NGRAM_BUCKETS] = NGRAM_VALUE
-    return out
+    """The sentence head's hashed n-gram columns (`N_NGRAM_BUCKETS` wide, `NGRAM_VALUE` where set)."""
+    return hashed_ngrams(texts, N_NGRAM_BUCKETS, NGRAM_VALUE)
 
 
 def n_dense_features(dim: int) -> int:

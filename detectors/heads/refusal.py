@@ -4,7 +4,9 @@ Heads on the shared embeddings:
 - response side: P(the turn refuses, fully or partly) from the answer's embedding and its first two
   sentences' embeddings (refusals announce themselves up front, often as "Happy to help! However, I
   must point out..."; the whole-answer embedding tells a refuse-then-lecture from a
-  refuse-then-answer), plus P(partial | refusal) for the kind;
+  refuse-then-answer) and the hashed word n-grams of the answer's opening (`ngrams.py`: the
+  embedding blurs "I can't help" with "I can help"; the weights are learned, not a phrase list),
+  plus P(partial | refusal) for the kind;
 - request side (over_refusal only), two views of whether the last user message before the turn
   was benign: `over_refusal_request` reads the prompt alone (every XSTest train prompt plus
   templated contrasts), `over_refusal_prompt` reads the prompt with the answer (refusals: a refusal
@@ -26,13 +28,14 @@ import numpy as np
 
 from detectors.base import Batch, register
 from detectors.config import DetectorConfig
+from detectors.heads.ngrams import hashed_ngrams
 from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
 from detectors.schema import Conversation, ScoreRecord, make_record
 from detectors.text import split_sentences
 
 REFUSAL = "refusal"
 OVER_REFUSAL = "over_refusal"
-VERSION = "1.2.0"
+VERSION = "1.3.0"
 RESPONSE_MODEL = "refusal"
 KIND_MODEL = "refusal_kind"
 PROMPT_MODEL = "over_refusal_prompt"
@@ -41,6 +44,9 @@ BENIGN_MODEL = "over_refusal_benign"
 LOGIT_CLIP = 1e-4
 DEFAULT_THRESHOLD = 0.5
 PARTIAL_AT = 0.5
+OPENING_CHARS = 300  # the answer's opening whose n-grams the response and kind heads read
+NGRAM_BUCKETS = 4096
+NGRAM_VALUE = 5.0
 NO_PROMPT_BENIGN = 0.5  # no user message before the turn: the request is unknown, neither side favoured
 
 
@@ -78,6 +84,12 @@ def response_texts(content: str) -> tuple[str, str, str] | None:
 def response_features(answer: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The response head's input: [answer, first-sentence, second-sentence embeddings]."""
     return np.hstack([np.asarray(answer, np.float32), np.asarray(first, np.float32), np.asarray(second, np.float32)])
+
+
+def response_head_features(response: np.ndarray, answers: list[str]) -> np.ndarray:
+    """The response and kind heads' input: `response_features` then the opening's hashed n-grams."""
+    opening = hashed_ngrams([a[:OPENING_CHARS] for a in answers], NGRAM_BUCKETS, NGRAM_VALUE)
+    return np.hstack([np.asarray(response, np.float32), opening])
 
 
 def prompt_features(prompt: np.ndarray, response: np.ndarray) -> np.ndarray:
@@ -165,8 +177,9 @@ class _RefusalBase:
                 raise ValueError(f"{self.name} needs the batch embeddings")
             emb = batch.embeddings
             x = response_features(emb.get(answers), emb.get(firsts), emb.get(seconds))
-            p_ref = heads.response.predict_proba(x)
-            p_partial = heads.kind.predict_proba(x)
+            x_head = response_head_features(x, answers)
+            p_ref = heads.response.predict_proba(x_head)
+            p_partial = heads.kind.predict_proba(x_head)
             if self.uses_prompt:
                 have = [i for i, p in enumerate(prompts) if p]
                 if have:

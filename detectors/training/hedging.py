@@ -130,16 +130,17 @@ def logistic(c: float, balanced: bool = True) -> Any:
 # ---- hedging ----------------------------------------------------------------------------------
 
 
-def sentence_model(c: float, n_dense: int) -> Any:
-    """Logistic regression that standardises the embedding and position columns and takes the hashed
-    n-gram indicators as they are (`head.NGRAM_VALUE` sets their scale)."""
+def dense_and_indicators_model(c: float, n_dense: int, balanced: bool = True) -> Any:
+    """Logistic regression that standardises the first `n_dense` columns (embeddings, positions) and
+    takes the hashed n-gram indicators after them as they are (their value sets their scale)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     columns = ColumnTransformer([("dense", StandardScaler(), list(range(n_dense)))], remainder="passthrough")
-    return make_pipeline(columns, LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=SEED))
+    return make_pipeline(columns, LogisticRegression(
+        C=c, class_weight="balanced" if balanced else None, max_iter=3000, random_state=SEED))
 
 
 def sentence_labels(turn: head.TurnSentences, spans: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -209,7 +210,7 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     for c in C_GRID:
         oof = np.zeros(len(y))
         for tr, te in folds:
-            oof[te] = sentence_model(c, n_dense).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+            oof[te] = dense_and_indicators_model(c, n_dense).fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
         cv[c], oof_by_c[c] = average_precision(y, oof), oof
     best_c = max(cv, key=lambda c: cv[c])
     oof = oof_by_c[best_c]
@@ -223,7 +224,7 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     for tr, te in grouped_folds(turn_groups):
         turn_oof[te] = logistic(1.0, balanced=False).fit(T[tr], y_turn[tr]).predict_proba(T[te])[:, 1]
 
-    final_sentence_model = sentence_model(best_c, n_dense).fit(X, y)
+    final_sentence_model = dense_and_indicators_model(best_c, n_dense).fit(X, y)
     models = out_dir / "models"
     export_classifier(final_sentence_model, X.shape[1], models / f"{head.SENTENCE_MODEL}.onnx")
     export_classifier(calibrator, T.shape[1], models / f"{head.TURN_MODEL}.onnx")

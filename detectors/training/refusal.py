@@ -1,10 +1,15 @@
 """Train the `refusal` / `over_refusal` heads; pick both thresholds on xstest dev.
 
-- Response head (`refusal.onnx`): [answer, first-sentence, second-sentence embeddings] -> standardised
-  logistic regression, trained on xstest train `is_refusal_any` plus the AlpacaEval answers of
+- Response head (`refusal.onnx`): [answer, first-sentence, second-sentence embeddings] (standardised)
+  plus the hashed word n-grams of the answer's first 300 characters (as they are) -> logistic
+  regression, trained on xstest train `is_refusal_any` plus the AlpacaEval answers of
   hedging_annotated train (`refusal != none`), which adds benign everyday compliance. Unweighted
   classes (they are near balanced) so P(refusal) stays a probability: over_refusal multiplies it.
   The second sentence was kept because grouped CV on train preferred it (OOF AUROC 0.975 -> 0.981).
+  v1.3's n-grams (train grouped CV, XSTest rows): refusal OOF AUROC 0.979 -> 0.985, AP 0.983 ->
+  0.989, log loss 0.163 -> 0.125; over-refusal OOF AP (x the request view) 0.781 -> 0.822. Measured
+  and not taken: n-grams of the first two sentences (AP 0.820), of the first 600 characters or the
+  whole answer (0.811 / 0.808), indicator value 10 instead of 5 (0.817).
 - Kind head (`refusal_kind.onnx`): same features, partial vs full, on refusals only (balanced weights).
 - Pair head (`over_refusal_prompt.onnx`): [last user message embedding, response features] ->
   P(benign prompt), fit on the refused xstest train answers plus 300 templated requests answered
@@ -48,6 +53,7 @@
   0.957 -> 0.937; kept on the train measure (dev has 39 positives, F1 95% CI about +-0.11).
 - Combiner (`over_refusal_benign.onnx`): logistic regression on the two views' logits, fit on their
   out-of-fold scores for the refused xstest train answers.
+- Thresholds: max F1 over xstest dev pooled with the train out-of-fold scores (`_thresholds`).
 C for every head is chosen by grouped 5-fold CV on train (groups = `split_group`); templated prompts
 are always on the training side of a fold, so CV scores are on XSTest prompts only.
 """
@@ -73,6 +79,7 @@ from detectors.training.hedging import (
     HEADS_DIR,
     SEED,
     alpaca_dev_sample,
+    dense_and_indicators_model,
     grouped_folds,
     logistic,
     score_rows,
@@ -98,12 +105,17 @@ OTHER_WRITERS_CHECK: dict[str, str] = {
         "requests, harms XSTest lacks, which the prompt-alone view called benign; the `other_harms` "
         "template family was written after seeing that (AP 0.785 -> 0.823), so this check is no "
         "longer independent of the templates. The demo's refusals of benign requests are all short "
-        "and generic, the case the templated refusal pairs target."
+        "and generic, the case the templated refusal pairs target. v1.3 against v1.2, every assistant "
+        "turn of the demo set (3,439 turns, 100 over-refusals; both at their packaged thresholds): AUROC "
+        "0.982 / 0.984, AP 0.763 / 0.797, F1 0.713 / 0.715."
     ),
     "refusal": (
         "Hand-written demo conversations (`sidecar` demo data; 251 refusals vs 1,607 answers): AUROC 0.998, "
-        "F1 0.955 at the packaged threshold; v1.0: AUROC 0.996, F1 0.911. The response head is unchanged "
-        "since v1.1."
+        "F1 0.955 at the packaged threshold; v1.0: AUROC 0.996, F1 0.911. v1.3 against v1.2, every "
+        "assistant turn (3,439 turns, 251 refusals; packaged thresholds 0.49 / 0.36): AUROC 0.998 / 0.996, "
+        "AP 0.981 / 0.960, F1 0.881 / 0.904 (precision 0.985 / 0.874, recall 0.797 / 0.936). The misses "
+        "are one phrasing neither XSTest nor the templates use, \"That's something I have to decline.\" "
+        "(P 0.11; v1.2 0.08), which the higher pooled threshold no longer catches by its tail."
     ),
 }
 # What v1.2 changed and what was tried, measured on train grouped CV (recorded here, the card shows it).
@@ -120,9 +132,21 @@ CHANGES = {
         "[logit P(refusal), benign logits] (AP 0.56-0.64: the product is better), P(refusal)^k x P(benign), "
         "a refusal head fit on safe prompts only (+0.01 AP), 0 / 600 templated refusal pairs, SVM "
         "gamma / C / sample weights, a verb-masked 'target' view of the prompt (request AUROC 0.970 -> "
-        "0.971). The request SVM is exported as a float16 ONNX graph (0.96 MB; skl2onnx's was 2.2 MB)."
+        "0.971). The request SVM is exported as a float16 ONNX graph (0.96 MB; skl2onnx's was 2.2 MB). "
+        "v1.3: the response head reads the answer opening's hashed n-grams (train OOF over-refusal AP "
+        "0.774 -> 0.819, best F1 0.704 -> 0.736; dev AP 0.702 -> 0.776, AUROC 0.888 -> 0.913); the "
+        "threshold is chosen on dev pooled with train OOF scores: dev's F1 curve is flat from 0.3 to 0.7 "
+        "(0.64-0.71) and its own argmax (0.68) gave 0.55 F1 on the demo conversations against 0.71 at "
+        "the pooled 0.26."
     ),
-    "refusal": "v1.2 retrained with the same data and settings; the response and kind heads are unchanged.",
+    "refusal": (
+        "v1.3: the response and kind heads also read the hashed word n-grams of the answer's first 300 "
+        "characters (learned weights, no phrase list): train OOF AUROC 0.979 -> 0.985, log loss 0.163 -> "
+        "0.125, kind log loss 0.326 -> 0.291; dev AUROC 0.985 -> 0.991, and the head now beats the phrase "
+        "baseline on precision and false-positive rate too. Thresholds are chosen on dev pooled with the "
+        "train out-of-fold scores (dev alone: 0.27 for refusal, 0.68 for over-refusal, where train OOF "
+        "says 0.25)."
+    ),
 }
 MODEL_NAMES = (head.RESPONSE_MODEL, head.KIND_MODEL, head.PROMPT_MODEL, head.REQUEST_MODEL, head.BENIGN_MODEL)
 
@@ -288,19 +312,30 @@ def _oof_over_refusal(
     out = {}
     for name, benign in views.items():
         score = oof_ref * benign
-        out[name] = {"ap": average_precision(y, score), "best_f1": best_f1_threshold(y, score)[1]}
+        threshold, f1 = best_f1_threshold(y, score)
+        out[name] = {"ap": average_precision(y, score), "best_f1": f1, "best_threshold": threshold}
     return out
 
 
-def _thresholds(models: Path, xs_dev: list[dict[str, Any]], cfg: DetectorConfig) -> tuple[float, float]:
-    """Both thresholds by max F1 on xstest dev, scored through the exported heads."""
+def _thresholds(
+    models: Path, xs_dev: list[dict[str, Any]], cfg: DetectorConfig, oof: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> tuple[float, float]:
+    """Both thresholds by max F1 over xstest dev (scored through the exported heads) pooled with the
+    train out-of-fold scores `oof` (detector -> labels, scores). Dev alone has 39 over-refusals and
+    its F1 curve is flat from 0.3 to 0.7, so its argmax moved with single items (0.39 in v1.2, 0.68
+    for v1.3 where train OOF says 0.25); pooling keeps the choice on train/dev but off one item."""
     recs = score_rows([head.RefusalDetector(0.5, models), head.OverRefusalDetector(0.5, models)], xs_dev, cfg)
     score_of = {(r.detector, r.conversation_id): r.score for r in recs}
-    y_ref = np.array([refusal_label(r) for r in xs_dev], dtype=int)
-    y_over = np.array([r["labels"]["is_over_refusal"] for r in xs_dev], dtype=int)
-    s_ref = np.array([score_of[(head.REFUSAL, r["conversation_id"])] for r in xs_dev])
-    s_over = np.array([score_of[(head.OVER_REFUSAL, r["conversation_id"])] for r in xs_dev])
-    return best_f1_threshold(y_ref, s_ref)[0], best_f1_threshold(y_over, s_over)[0]
+    dev_labels = {
+        head.REFUSAL: np.array([refusal_label(r) for r in xs_dev], dtype=int),
+        head.OVER_REFUSAL: np.array([r["labels"]["is_over_refusal"] for r in xs_dev], dtype=int),
+    }
+    chosen = []
+    for name in (head.REFUSAL, head.OVER_REFUSAL):
+        s_dev = np.array([score_of[(name, r["conversation_id"])] for r in xs_dev])
+        y_oof, s_oof = oof[name]
+        chosen.append(best_f1_threshold(np.concatenate([y_oof, dev_labels[name]]), np.concatenate([s_oof, s_dev]))[0])
+    return chosen[0], chosen[1]
 
 
 def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
@@ -311,16 +346,23 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     y = np.array([refusal_label(r) for r in rows], dtype=int)
     groups = [_group(r) for r in rows]
     X = response_matrix(rows, cfg)
-    c_ref, ref_losses, oof_ref = pick_c(X, y, groups, balanced=False)
-    response_model = logistic(c_ref, balanced=False).fit(X, y)
+    X_head = head.response_head_features(X, [r["messages"][last_assistant_turn(r)]["content"] for r in rows])
+    n_dense = X.shape[1]
+    c_ref, ref_losses, oof_ref = pick_c(
+        X_head, y, groups, balanced=False, make=lambda c: dense_and_indicators_model(c, n_dense, balanced=False)
+    )
+    response_model = dense_and_indicators_model(c_ref, n_dense, balanced=False).fit(X_head, y)
 
     is_ref = y == 1
     partial = np.array(
         ["partial" in str(r["labels"].get("final_label", r["labels"].get("refusal"))) for r in rows], dtype=int
     )
     ref_groups = [g for g, m in zip(groups, is_ref, strict=True) if m]
-    c_kind, kind_losses, _ = pick_c(X[is_ref], partial[is_ref], ref_groups, balanced=True)
-    kind_model = logistic(c_kind, balanced=True).fit(X[is_ref], partial[is_ref])
+    c_kind, kind_losses, _ = pick_c(
+        X_head[is_ref], partial[is_ref], ref_groups, balanced=True,
+        make=lambda c: dense_and_indicators_model(c, n_dense),
+    )
+    kind_model = dense_and_indicators_model(c_kind, n_dense).fit(X_head[is_ref], partial[is_ref])
 
     pair_model, refused, oof_pair, pair_info = _pair_head(cfg, xs_train, X[:n_xs])
     request_model, oof_request, request_info = _request_head(cfg, xs_train)
@@ -335,13 +377,15 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
 
     models = out_dir / "models"
     n_resp = X.shape[1]
-    export_classifier(response_model, n_resp, models / f"{head.RESPONSE_MODEL}.onnx")
-    export_classifier(kind_model, n_resp, models / f"{head.KIND_MODEL}.onnx")
+    export_classifier(response_model, X_head.shape[1], models / f"{head.RESPONSE_MODEL}.onnx")
+    export_classifier(kind_model, X_head.shape[1], models / f"{head.KIND_MODEL}.onnx")
     export_classifier(pair_model, n_resp + n_resp // 3, models / f"{head.PROMPT_MODEL}.onnx")
     export_rbf_svc(request_model, models / f"{head.REQUEST_MODEL}.onnx")
     export_classifier(combiner, 2, models / f"{head.BENIGN_MODEL}.onnx")
 
-    t_ref, t_over = _thresholds(models, xs_dev, cfg)
+    y_over = np.array([r["labels"]["is_over_refusal"] for r in xs_train], dtype=int)
+    oof = {head.REFUSAL: (y, oof_ref), head.OVER_REFUSAL: (y_over, oof_ref[:n_xs] * combined)}
+    t_ref, t_over = _thresholds(models, xs_dev, cfg, oof)
     final = [head.RefusalDetector(t_ref, models), head.OverRefusalDetector(t_over, models, refusal_threshold=t_ref)]
     report = evaluate_refusal(xs_dev, score_rows(final, xs_dev, cfg))
 
