@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
-from detectors.heads.miscalibration import kind_of, miscalibration_score, rescore_with_label
+from detectors.heads.miscalibration import (
+    CLAIM_CHARS,
+    CORRECTNESS_MODEL,
+    NGRAM_BUCKETS,
+    correctness_features,
+    kind_of,
+    miscalibration_score,
+    rescore_with_label,
+)
+from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
 from detectors.pipeline import Scorer
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 from tests.head_scorers import scored_records, warm_scorer
@@ -73,10 +83,23 @@ def test_without_labels_the_correctness_head_supplies_p_correct(scorer: Scorer) 
     records = {r.conversation_id: r.details_dict() for r in _score(scorer, items)}
     for d in records.values():
         assert d["p_correct_source"] == "model" and 0.0 <= d["p_correct"] <= 1.0
-    # The head is a weak prior (dev AUROC ~0.73), so the claim tested is the average, not every pair.
+    # The head is a weak prior (dev AUROC ~0.8), so the claim tested is the average, not every pair.
     truthful = [records[f"t{i}"]["p_correct"] for i in range(len(pairs))]
     myths = [records[f"m{i}"]["p_correct"] for i in range(len(pairs))]
     assert sum(truthful) / len(pairs) > sum(myths) / len(pairs) + 0.05, (truthful, myths)
+
+
+def test_correctness_features_read_the_answers_opening_and_fit_the_packaged_head() -> None:
+    q = np.full((2, 384), 0.05, np.float32)
+    a = np.full((2, 384), 0.04, np.float32)
+    opening = "No, there is no evidence for that. "
+    long_opening = opening + "z " * CLAIM_CHARS  # what follows lies past the first CLAIM_CHARS characters
+    x = correctness_features(q, a, [long_opening + "alpha", long_opening + "omega"])
+    assert x.shape == (2, 4 * 384 + NGRAM_BUCKETS)
+    assert (x[0] == x[1]).all()  # only the first CLAIM_CHARS characters are read
+    assert (correctness_features(q[:1], a[:1], ["Yes, that is true."])[0] != x[0]).any()
+    probs = OnnxHead(MODELS_DIR / f"{CORRECTNESS_MODEL}.onnx").predict_proba(x)
+    assert probs.shape == (2,) and ((probs >= 0) & (probs <= 1)).all()
 
 
 def test_a_late_label_rescores_without_the_encoder(scorer: Scorer) -> None:

@@ -68,7 +68,7 @@ def evaluate_dev(embed: Embed, dev_rows: list[dict[str, Any]], correctness: Onnx
 
     qs, ans, y, _ = qa_pairs(dev_rows)
     q_emb, a_emb = embed(qs), embed(ans)
-    p = correctness.predict_proba(correctness_features(q_emb, a_emb)).astype(np.float64)
+    p = correctness.predict_proba(correctness_features(q_emb, a_emb, ans)).astype(np.float64)
     out: dict[str, Any] = {"n_dev": len(y), "correctness": _calib(y, p)}
     out["correctness_baseline_hedge_words"] = _calib(y, np.array([baseline_confidence(a) for a in ans]))
 
@@ -159,6 +159,7 @@ Data: {", ".join(f"`{k}` sha256 {v[:16]}..." for k, v in data.items())}. Seed {s
 | hedge-word baseline | {fmt(cb["auroc"])} | {fmt(cb["brier"])} | {fmt(cb["ece"])} |
 
 Features {fitted["correctness"]["features"]}; C={fitted["correctness"]["C"]} by 5-fold CV grouped by question on train.
+{fitted["correctness"].get("measured", "")}
 
 ## Expressed confidence (dev answers in evaluation-only frames)
 | | AUROC sure vs hedged | Spearman with level |
@@ -177,7 +178,9 @@ Features {fitted["correctness"]["features"]}; C={fitted["correctness"]["C"]} by 
 
 ## Known limits
 - TruthfulQA answers are short 2021-era single sentences; chat answers are longer. A text-only head cannot
-  see truth: p_correct is a prior from wording and topic, strongest on myth-style questions.
+  see truth: p_correct is a prior from wording and topic, strongest on myth-style questions. TruthfulQA's
+  true answers often deny a myth ("No, ...", "Nothing happens"), and the n-gram weights learn that: a
+  wrong answer that denies something true gets a p_correct that is too high.
 - The confidence head is trained on templated frames only; the evaluation frames are different wording
   by the same author, not real traffic. Non-answers ("I have no comment") read as plain assertions.
 - Honest uncertainty on a doubtful answer scores low by design; only a mismatch scores high.

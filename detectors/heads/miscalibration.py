@@ -22,21 +22,31 @@ import numpy as np
 from detectors.base import Batch, register
 from detectors.confidence import blend, lexical_confidence, stated_probability
 from detectors.config import DetectorConfig
+from detectors.heads.ngrams import hashed_ngrams
 from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
 from detectors.schema import Conversation, ScoreRecord, make_record
 from detectors.text import split_sentences
 
 NAME = "miscalibration"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 CORRECTNESS_MODEL = "correctness"
 CONFIDENCE_MODEL = "confidence"
 DEFAULT_THRESHOLD = 0.5
+CLAIM_CHARS = 300  # the answer's opening whose n-grams the correctness head reads
+NGRAM_BUCKETS = 4096
+NGRAM_VALUE = 10.0  # indicator scale against standardised embeddings (grouped CV on train: 2 / 5 / 10 / 20)
 MAX_CHARS = 2000  # the encoder truncates anyway; this keeps the batch's text keys small
 
 
-def correctness_features(question: np.ndarray, answer: np.ndarray) -> np.ndarray:
-    """[q, a, q*a, |q-a|]: the question, the answer and how they relate (chosen by grouped CV on train)."""
-    return np.hstack([question, answer, question * answer, np.abs(question - answer)]).astype(np.float32)
+def correctness_features(question: np.ndarray, answer: np.ndarray, answer_texts: list[str]) -> np.ndarray:
+    """[q, a, q*a, |q-a|] embeddings (the question, the answer and how they relate), then the hashed word
+    n-grams of the answer's opening (how it asserts: "there is no", "nothing happens"; learned weights).
+
+    Both chosen by grouped CV on train; only the opening is read, so a long answer's tail cannot add
+    hash-collision noise to a claim made up front."""
+    dense = np.hstack([question, answer, question * answer, np.abs(question - answer)]).astype(np.float32)
+    opening = hashed_ngrams([t[:CLAIM_CHARS] for t in answer_texts], NGRAM_BUCKETS, NGRAM_VALUE)
+    return np.hstack([dense, opening])
 
 
 def miscalibration_score(expressed_confidence: float, p_correct: float) -> float:
@@ -154,7 +164,8 @@ class Miscalibration:
             if asked:
                 q = emb.get([str(p[3]) for _, p in asked])
                 a = answers[[i for i, _ in asked]]
-                probs = self._correctness.predict_proba(correctness_features(q, a))
+                texts = [str(p[2]) for _, p in asked]
+                probs = self._correctness.predict_proba(correctness_features(q, a, texts))
                 p_model.update({id(p): float(v) for (_, p), v in zip(asked, probs, strict=True)})
         return [self._record(batch, plan, learned.get(id(plan)), p_model.get(id(plan))) for plan in plans]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,14 +42,16 @@ def select_c(
     cs: Sequence[float] = (0.01, 0.03, 0.1, 0.3, 1.0),
     n_splits: int = 5,
     sample_weight: np.ndarray | None = None,
+    make: Callable[[float], Pipeline] = lambda c: logistic(c),
 ) -> tuple[float, dict[str, float]]:
-    """The C with the best grouped-CV AUROC on train (no dev data touched), and every C's score."""
+    """The C with the best grouped-CV AUROC on train (no dev data touched), and every C's score;
+    `make(c)` builds the model (a pipeline ending in `logisticregression`)."""
     folds = list(GroupKFold(n_splits=n_splits).split(x, y, groups))
     scores: dict[str, float] = {}
     for c in cs:
         fold_scores = []
         for tr, va in folds:
-            model = logistic(c)
+            model = make(c)
             fit_kw = {"logisticregression__sample_weight": sample_weight[tr]} if sample_weight is not None else {}
             model.fit(x[tr], y[tr], **fit_kw)
             fold_scores.append(auroc(y[va], model.predict_proba(x[va])[:, 1]))
