@@ -66,8 +66,9 @@ class DriftExtension:
     """Tumbling drift windows over the batch's own embeddings; events to `sahaja.drift` and the lake.
 
     Window state lives in memory: after a restart the open window starts again, so a replayed
-    stretch can be tested twice (events are keyed by window id). It fails open: a drift error is
-    logged and counted, and scoring goes on.
+    stretch can be tested twice (events are keyed by window id); `sahaja drift test --window LAKE
+    --since/--until` re-tests any stretch from the lake. It fails open: a drift error is logged and
+    counted, and scoring goes on.
     """
 
     def __init__(self, settings: Settings, lake: Lake, metrics: Metrics) -> None:

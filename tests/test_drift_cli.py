@@ -116,12 +116,19 @@ def test_bad_input_exits_2_with_the_fix(reference: Path, tmp_path: Path, capsys:
     assert "bad.jsonl:1" in capsys.readouterr().err
 
 
-def test_reference_from_a_lake(tmp_path: Path) -> None:
-    rng = np.random.default_rng(3)
-    rows = topic_mix(200, rng, prefix="k")
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    day = tmp_path / "lake" / "conversations" / "date=2026-01-01"
-    day.mkdir(parents=True)
+def write_lake_day(
+    lake: Path,
+    rows: list[dict],
+    day: datetime,
+    rng: np.random.Generator,
+    flag_share: float = 0.2,
+    first_offset: int = 0,
+) -> None:
+    """One day of the worker's lake layout: the conversations and a `hedging` score per conversation."""
+    n = len(rows)
+    name = f"in+0+{first_offset:020d}+{first_offset + n:020d}.parquet"
+    folder = lake / "conversations" / f"date={day:%Y-%m-%d}"
+    folder.mkdir(parents=True, exist_ok=True)
     # Two snapshots of the first conversation: only the latest may count.
     snapshots = [rows[0] | {"messages": rows[0]["messages"][:1]}] + rows
     pl.DataFrame(
@@ -129,31 +136,38 @@ def test_reference_from_a_lake(tmp_path: Path) -> None:
             "conversation_id": [r["conversation_id"] for r in snapshots],
             "model": ["m"] * len(snapshots),
             "model_version": [r["model_version"] for r in snapshots],
-            "event_time": [now] * len(snapshots),
+            "event_time": [day] * len(snapshots),
             "messages": [json.dumps(r["messages"]) for r in snapshots],
         }
-    ).write_parquet(day / "in+0+00000000000000000000+00000000000000000200.parquet")
-    scores = tmp_path / "lake" / "scores" / "date=2026-01-01" / "detector=hedging"
-    scores.mkdir(parents=True)
+    ).write_parquet(folder / name)
+    scores = lake / "scores" / f"date={day:%Y-%m-%d}" / "detector=hedging"
+    scores.mkdir(parents=True, exist_ok=True)
+    flagged = rng.random(n) < flag_share
     pl.DataFrame(
         {
             "conversation_id": [r["conversation_id"] for r in rows],
-            "turn": [1] * 200,
-            "detector": ["hedging"] * 200,
-            "score": rng.random(200),
-            "flagged": rng.random(200) < 0.2,
-            "threshold": [0.5] * 200,
-            "detector_version": ["1"] * 200,
-            "model": ["m"] * 200,
-            "model_version": ["v1"] * 200,
-            "event_time": [now] * 200,
-            "scored_at": [now] * 200,
-            "source_topic": ["in"] * 200,
-            "source_partition": [0] * 200,
-            "source_offset": list(range(200)),
-            "details": ["{}"] * 200,
+            "turn": [1] * n,
+            "detector": ["hedging"] * n,
+            "score": np.where(flagged, 0.5 + rng.random(n) / 2, rng.random(n) / 2),
+            "flagged": flagged,
+            "threshold": [0.5] * n,
+            "detector_version": ["1"] * n,
+            "model": ["m"] * n,
+            "model_version": ["v1"] * n,
+            "event_time": [day] * n,
+            "scored_at": [day] * n,
+            "source_topic": ["in"] * n,
+            "source_partition": [0] * n,
+            "source_offset": list(range(first_offset, first_offset + n)),
+            "details": ["{}"] * n,
         }
-    ).write_parquet(scores / "in+0+00000000000000000000+00000000000000000200.parquet")
+    ).write_parquet(scores / name)
+
+
+def test_reference_from_a_lake(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    rows = topic_mix(200, rng, prefix="k")
+    write_lake_day(tmp_path / "lake", rows, datetime(2026, 1, 1, tzinfo=UTC), rng)
     args = parse(
         add_reference_arguments,
         [
@@ -173,3 +187,74 @@ def test_reference_from_a_lake(tmp_path: Path) -> None:
     profile = ReferenceProfile.load(tmp_path / "ref")
     assert profile.manifest.n_seen == 200 and profile.manifest.n_sample == 150
     assert profile.manifest.detectors["hedging"]["n"] == 150
+
+
+@pytest.fixture(scope="module")
+def two_day_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A lake whose first day looks like its reference and whose second day brings a new topic and
+    four times the hedging flags; and a reference (with `hedging` behaviour) built from a first-day-like
+    sample."""
+    tmp = tmp_path_factory.mktemp("lake_window")
+    rng = np.random.default_rng(11)
+    write_lake_day(tmp / "ref_lake", topic_mix(400, rng, prefix="r"), datetime(2025, 12, 1, tzinfo=UTC), rng)
+    lake = tmp / "lake"
+    write_lake_day(lake, topic_mix(200, rng, prefix="a"), datetime(2026, 1, 1, 12, tzinfo=UTC), rng)
+    write_lake_day(
+        lake, topic_mix(200, rng, law_share=0.4, prefix="b"), datetime(2026, 1, 2, 12, tzinfo=UTC), rng,
+        flag_share=0.8, first_offset=200,
+    )
+    args = parse(
+        add_reference_arguments,
+        ["--from", str(tmp / "ref_lake"), "--out", str(tmp / "ref"), "--clusters", "6", "--window-size", "150",
+         "--min-window", "100", "--calibration-splits", "10"],
+    )
+    assert reference_main(args, embed=EMBED, out=io.StringIO()) == EXIT_OK
+    assert "hedging" in ReferenceProfile.load(tmp / "ref").manifest.detectors
+    return lake, tmp / "ref"
+
+
+def _overall(text: str) -> dict:
+    return next(e for e in json.loads(text) if e["test"] == "overall")
+
+
+def test_a_lake_window_is_cut_by_event_time_and_uses_the_stored_scores(two_day_lake: tuple[Path, Path]) -> None:
+    lake, reference = two_day_lake
+    code, first_day = run_test(reference, lake, "--until", "2026-01-02", "--json")
+    assert code == EXIT_OK
+    code, second_day = run_test(reference, lake, "--since", "2026-01-02T00:00:00+00:00", "--json")
+    assert code == EXIT_OK
+    calm, shifted = _overall(first_day), _overall(second_day)
+    # 200 conversations a day, sampled down to the window size the reference was calibrated for
+    calibrated = ReferenceProfile.load(reference).manifest.calibration["window_size"]
+    assert calm["n"] == shifted["n"] == calibrated < 200
+    assert not calm["drifted"] and shifted["drifted"]
+    assert shifted["window_id"].endswith("@2026-01-02T00:00:00+00:00..")
+    assert shifted["window_start"].startswith("2026-01-02")
+    # The behaviour tests ran on the records the worker stored (no encoder here to score with).
+    tests = {e["test"]: e for e in json.loads(second_day)}
+    assert "flag_rate:hedging" in tests and tests["flag_rate:hedging"]["drifted"]
+    assert not {e["test"]: e for e in json.loads(first_day)}["flag_rate:hedging"]["drifted"]
+
+
+def test_a_lake_window_takes_a_limit_and_rejects_empty_or_inverted_ranges(
+    two_day_lake: tuple[Path, Path], capsys: pytest.CaptureFixture
+) -> None:
+    lake, reference = two_day_lake
+    code, text = run_test(reference, lake, "--since", "2026-01-01", "--limit", "120", "--json")
+    assert code == EXIT_OK and _overall(text)["n"] == 120
+    assert run_test(reference, lake, "--since", "2027-01-01")[0] == EXIT_BAD_INPUT
+    assert "no conversations" in capsys.readouterr().err
+    assert run_test(reference, lake, "--since", "2026-01-02", "--until", "2026-01-01")[0] == EXIT_BAD_INPUT
+    assert "is not before" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(add_test_arguments, ["--reference", "r", "--window", "w", "--since", "yesterday"])
+
+
+def test_a_jsonl_window_is_read_whole_unless_a_range_is_given(reference: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(12)
+    rows = topic_mix(300, rng, prefix="j")
+    for i, row in enumerate(rows):
+        row["timestamp"] = f"2026-01-0{1 + i // 150}T12:00:00+00:00"
+    window = write_jsonl(tmp_path / "window.jsonl", rows)
+    assert _overall(run_test(reference, window, "--json")[1])["n"] == 300
+    assert _overall(run_test(reference, window, "--since", "2026-01-02", "--json")[1])["n"] == 150

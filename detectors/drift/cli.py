@@ -1,5 +1,8 @@
 """`sahaja drift reference` and `sahaja drift test`: build a reference once; audit a window offline.
 
+`drift test --window LAKE --since T1 --until T2` re-tests any stretch of stored traffic with the
+scores the worker stored: the worker's own windows live in memory and start again after a restart.
+
 The entry point wires these into its parser (`add_reference_arguments`, `add_test_arguments`) and
 calls `reference_main(args)` / `test_main(args)`. Exit codes: 0 when the command ran (whatever
 the verdict: a drifted window is a finding, not a failure), 2 for bad input, with the fix printed.
@@ -11,6 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,10 +23,10 @@ import numpy as np
 from detectors.config import DetectorConfig
 from detectors.drift.build import DEFAULT_CLUSTERS, DEFAULT_MIN_WINDOW, DEFAULT_SAMPLE, build_reference
 from detectors.drift.calibrate import calibrate
-from detectors.drift.errors import DriftError
+from detectors.drift.errors import DriftError, DriftInputError
 from detectors.drift.events import OVERALL, DriftEvent
 from detectors.drift.reference import ReferenceProfile
-from detectors.drift.sources import load_source, read_jsonl
+from detectors.drift.sources import TimeRange, is_lake, load_source
 from detectors.drift.text import drift_text, last_content, prompt_length, reply_length
 from detectors.drift.window import WindowData, evaluate_window
 from detectors.errors import SahajaDetectorError
@@ -31,6 +35,7 @@ from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 Embed = Callable[[Sequence[str]], np.ndarray]
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+DEFAULT_WINDOW = 2000
 
 
 def add_reference_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +43,9 @@ def add_reference_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="reference folder to write")
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="conversations kept (uniform sample)")
     parser.add_argument("--clusters", type=int, default=DEFAULT_CLUSTERS)
-    parser.add_argument("--window-size", type=int, default=2000, help="window size the level is calibrated for")
+    parser.add_argument(
+        "--window-size", type=int, default=DEFAULT_WINDOW, help="window size the level is calibrated for"
+    )
     parser.add_argument("--min-window", type=int, default=DEFAULT_MIN_WINDOW)
     parser.add_argument("--alpha", type=float, default=0.01, help="false-alarm rate per window")
     parser.add_argument("--calibration-splits", type=int, default=100)
@@ -46,9 +53,28 @@ def add_reference_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
 
 
+def utc_time(text: str) -> datetime:
+    """An ISO 8601 date or time for --since / --until; without a zone it is UTC."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or time (2026-11-23T06:00)") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def add_test_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", type=Path, required=True)
-    parser.add_argument("--window", type=Path, required=True, help="JSONL file of conversations")
+    parser.add_argument(
+        "--window", type=Path, required=True,
+        help="JSONL file of conversations, or the worker's lake folder (its stored scores are used)",
+    )
+    parser.add_argument("--since", type=utc_time, help="first event time to include (ISO 8601, UTC when no zone)")
+    parser.add_argument("--until", type=utc_time, help="event time to stop before (exclusive)")
+    parser.add_argument(
+        "--limit", type=int,
+        help="conversations to test (uniform sample); default: a lake gives the reference's calibrated window "
+        "size, a file all of its conversations",
+    )
     parser.add_argument("--json", action="store_true", help="print the events as JSON")
     parser.add_argument("--no-scores", action="store_true", help="skip the detector behaviour tests")
     parser.add_argument("--seed", type=int, default=0)
@@ -146,13 +172,22 @@ def test_main(
     out: TextIO = sys.stdout,
 ) -> int:
     config = config or DetectorConfig()
+    span = TimeRange(getattr(args, "since", None), getattr(args, "until", None))
     try:
+        if span.since is not None and span.until is not None and span.since >= span.until:
+            raise DriftInputError(f"--since {span.since.isoformat()} is not before --until {span.until.isoformat()}")
         profile = ReferenceProfile.load(Path(args.reference))
-        conversations, _ = read_jsonl(Path(args.window))
+        source = Path(args.window)
+        limit = getattr(args, "limit", None) or (window_limit(profile) if is_lake(source) else None)
+        conversations, stored, _ = load_source(source, limit, args.seed, span)
         vectors_fn, encoder = _embedder(config, embed)
         vectors = np.asarray(vectors_fn([drift_text(c) for c in conversations]), dtype=np.float32)
         records: list[ScoreRecord] = []
-        if not getattr(args, "no_scores", False) and encoder is not None and profile.scores:
+        if getattr(args, "no_scores", False) or not profile.scores:
+            records = []
+        elif stored is not None:  # a lake: the records the worker stored, not a second scoring
+            records = [r for r in stored if r.detector in profile.scores]
+        elif encoder is not None:
             records = _score(conversations, config, encoder, only=set(profile.scores))
         window = WindowData(
             [c.conversation_id for c in conversations],
@@ -162,7 +197,8 @@ def test_main(
             np.asarray([reply_length(c) for c in conversations], dtype=np.float32),
             records,
         )
-        events = evaluate_window(profile, window, window_id=f"file:{Path(args.window).name}", seed=args.seed)
+        window_id = f"file:{Path(args.window).name}" + (f"@{span.describe()}" if span.bounded else "")
+        events = evaluate_window(profile, window, window_id=window_id, seed=args.seed)
     except (SahajaDetectorError, DriftError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -171,6 +207,11 @@ def test_main(
     else:
         print(format_events(events), file=out)
     return EXIT_OK
+
+
+def window_limit(profile: ReferenceProfile) -> int:
+    """The window size the reference's false-alarm level was calibrated for (2,000 when uncalibrated)."""
+    return int(profile.manifest.calibration.get("window_size") or DEFAULT_WINDOW)
 
 
 def format_events(events: list[DriftEvent]) -> str:
