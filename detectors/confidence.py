@@ -47,6 +47,10 @@ _BOOSTERS: tuple[tuple[str, float], ...] = (
 )
 _HEDGE_RES = [(re.compile(p, re.IGNORECASE), v) for p, v in _HEDGES]
 _BOOST_RES = [(re.compile(p, re.IGNORECASE), v) for p, v in _BOOSTERS]
+# One pass that says whether any pattern of a list can match: most sentences hold none, and one
+# alternation is several times cheaper than a search per pattern.
+_ANY_HEDGE = re.compile("|".join(f"(?:{p})" for p, _ in _HEDGES), re.IGNORECASE)
+_ANY_BOOST = re.compile("|".join(f"(?:{p})" for p, _ in _BOOSTERS), re.IGNORECASE)
 
 # A stated probability must sit next to a confidence word, so "90% of people" is not a confidence.
 _NUMERIC = re.compile(
@@ -77,11 +81,11 @@ def stated_probability(text: str) -> float | None:
 
 def sentence_prior(sentence: str) -> float:
     """Lexical confidence of one sentence: the strongest hedge, else the strongest booster, else plain."""
-    hedges = [v for rx, v in _HEDGE_RES if rx.search(sentence)]
-    if hedges:
-        return min(hedges)
-    boosts = [v for rx, v in _BOOST_RES if rx.search(sentence)]
-    return max(boosts) if boosts else PLAIN_ASSERTION
+    if _ANY_HEDGE.search(sentence):
+        return min(v for rx, v in _HEDGE_RES if rx.search(sentence))
+    if _ANY_BOOST.search(sentence):
+        return max(v for rx, v in _BOOST_RES if rx.search(sentence))
+    return PLAIN_ASSERTION
 
 
 def lexical_confidence(text: str) -> float:

@@ -159,3 +159,22 @@ def test_reliability_tables_per_group_stack_and_sum_to_the_group_sizes() -> None
     assert len(joined) == len(sizes) and (joined["n"] == joined["n_right"]).all()
     assert tables["bin"].max() <= 4
     assert reliability_by_group(pl.DataFrame()).is_empty()
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I'm not sure, but it is probably Paris.",  # two hedges: the lower wins
+        "It is definitely, absolutely the capital.",  # boosters only
+        "I think it is clearly the right call.",  # hedge and booster: treated as hedged
+        "The train leaves at nine.",  # neither
+        "MAYBE it rains; I DON'T KNOW.",  # case does not matter
+    ],
+)
+def test_sentence_prior_one_pass_prefilter_agrees_with_every_pattern(sentence: str) -> None:
+    from detectors import confidence as c
+
+    hedges = [v for rx, v in c._HEDGE_RES if rx.search(sentence)]
+    boosts = [v for rx, v in c._BOOST_RES if rx.search(sentence)]
+    expected = min(hedges) if hedges else max(boosts) if boosts else c.PLAIN_ASSERTION
+    assert c.sentence_prior(sentence) == expected

@@ -179,30 +179,38 @@ class HedgingDetector:
         self.warm_up()
         assert self._heads is not None
         sentence_head, turn_head = self._heads
-        records: list[ScoreRecord] = []
-        for k, turn_ids, plan in self._plans(batch):
-            item = batch.items[k]
-            for turn_id, turn in zip(turn_ids, plan, strict=True):
-                probs = np.zeros(0, dtype=np.float32)
-                if turn.selected:
-                    if batch.embeddings is None:
-                        raise ValueError("hedging needs the batch embeddings")
-                    vectors = batch.embeddings.get(turn.selected_texts)
-                    probs = sentence_head.predict_proba(sentence_features(turn, vectors))
-                score = float(turn_head.predict_proba(turn_features(probs))[0]) if len(probs) else 0.0
-                records.append(
-                    make_record(
-                        item,
-                        turn=turn_id,
-                        detector=self.name,
-                        detector_version=self.version,
-                        score=score,
-                        threshold=self.threshold,
-                        details=self._details(turn, probs, score),
-                        scored_at=batch.scored_at,
-                    )
-                )
-        return records
+        turns = [
+            (k, turn_id, turn)
+            for k, turn_ids, plan in self._plans(batch)
+            for turn_id, turn in zip(turn_ids, plan, strict=True)
+        ]
+        # One run of each head per batch, not per turn: the per-call overhead outweighed the maths.
+        probs = [np.zeros(0, dtype=np.float32) for _ in turns]
+        scored = [i for i, (_, _, turn) in enumerate(turns) if turn.selected]
+        scores = np.zeros(len(turns), dtype=np.float32)
+        if scored:
+            if batch.embeddings is None:
+                raise ValueError("hedging needs the batch embeddings")
+            emb = batch.embeddings
+            features = [sentence_features(turns[i][2], emb.get(turns[i][2].selected_texts)) for i in scored]
+            flat = sentence_head.predict_proba(np.vstack(features))
+            cuts = np.cumsum([len(f) for f in features])[:-1]
+            for i, turn_probs in zip(scored, np.split(flat, cuts), strict=True):
+                probs[i] = turn_probs
+            scores[scored] = turn_head.predict_proba(np.vstack([turn_features(probs[i]) for i in scored]))
+        return [
+            make_record(
+                batch.items[k],
+                turn=turn_id,
+                detector=self.name,
+                detector_version=self.version,
+                score=float(scores[i]),
+                threshold=self.threshold,
+                details=self._details(turn, probs[i], float(scores[i])),
+                scored_at=batch.scored_at,
+            )
+            for i, (k, turn_id, turn) in enumerate(turns)
+        ]
 
     def _details(self, turn: TurnSentences, probs: np.ndarray, score: float) -> dict[str, object]:
         chosen = [j for j, p in enumerate(probs) if p >= self.span_threshold]

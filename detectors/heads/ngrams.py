@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from functools import lru_cache
 
 import numpy as np
 
@@ -24,12 +25,23 @@ def ngram_keys(text: str) -> list[str]:
     return keys + [f"s:{' '.join(words[:k])}" for k in (1, 2, 3) if len(words) >= k]
 
 
+@lru_cache(maxsize=1 << 17)
+def key_hash(key: str) -> int:
+    """CRC-32 of an n-gram key (cached: common words recur in every batch; one str argument keeps
+    the cache lookup cheap)."""
+    return zlib.crc32(key.encode("utf-8"))
+
+
 def hashed_ngrams(texts: list[str], buckets: int = DEFAULT_BUCKETS, value: float = DEFAULT_VALUE) -> np.ndarray:
     """[len(texts), buckets] float32: `value` in the bucket of every n-gram of each text, else 0.
 
     `value` sets the indicators' scale against standardised dense columns (they are not standardised)."""
     out = np.zeros((len(texts), buckets), dtype=np.float32)
+    rows: list[int] = []
+    cols: list[int] = []
     for row, text in enumerate(texts):
-        for key in ngram_keys(text):
-            out[row, zlib.crc32(key.encode("utf-8")) % buckets] = value
+        hit = {key_hash(key) % buckets for key in ngram_keys(text)}
+        rows.extend([row] * len(hit))
+        cols.extend(hit)
+    out[rows, cols] = value
     return out
