@@ -103,11 +103,12 @@ def cmd_lake_compact(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
     from detectors.drift.cli import reference_main, test_main
+    from sidecar.drift_source import LakeOrJsonlReader
 
     config = settings.detector_config()
     if args.drift_command == "reference":
-        return reference_main(args, config=config)
-    return test_main(args, config=config)
+        return reference_main(args, config=config, reader=LakeOrJsonlReader())
+    return test_main(args, config=config, reader=LakeOrJsonlReader())
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:

@@ -23,9 +23,12 @@ from detectors.drift.cli import (
 from detectors.drift.cli import (
     test_main as drift_test_main,
 )
+from sidecar.drift_source import LakeOrJsonlReader
 from tests.drift_synthetic import HashingEmbedder, topic_mix
+from tests.s3_server import moto_s3, point_aws_at
 
 EMBED = HashingEmbedder(dim=64).embed
+LAKES = LakeOrJsonlReader()  # what `sahaja drift` passes: lakes (folders, s3://) and JSONL files
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -72,6 +75,7 @@ def run_test(reference: Path, window: Path, *extra: str) -> tuple[int, str]:
         parse(add_test_arguments, ["--reference", str(reference), "--window", str(window), *extra]),
         embed=EMBED,
         out=out,
+        reader=LAKES,
     )
     return code, out.getvalue()
 
@@ -183,7 +187,9 @@ def test_reference_from_a_lake(tmp_path: Path) -> None:
             "50",
         ],
     )
-    assert reference_main(args, embed=EMBED, out=io.StringIO()) == EXIT_OK
+    # The detectors package reads JSONL only: a lake needs the sidecar's reader.
+    assert reference_main(args, embed=EMBED, out=io.StringIO()) == EXIT_BAD_INPUT
+    assert reference_main(args, embed=EMBED, out=io.StringIO(), reader=LAKES) == EXIT_OK
     profile = ReferenceProfile.load(tmp_path / "ref")
     assert profile.manifest.n_seen == 200 and profile.manifest.n_sample == 150
     assert profile.manifest.detectors["hedging"]["n"] == 150
@@ -208,7 +214,7 @@ def two_day_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ["--from", str(tmp / "ref_lake"), "--out", str(tmp / "ref"), "--clusters", "6", "--window-size", "150",
          "--min-window", "100", "--calibration-splits", "10"],
     )
-    assert reference_main(args, embed=EMBED, out=io.StringIO()) == EXIT_OK
+    assert reference_main(args, embed=EMBED, out=io.StringIO(), reader=LAKES) == EXIT_OK
     assert "hedging" in ReferenceProfile.load(tmp / "ref").manifest.detectors
     return lake, tmp / "ref"
 
@@ -258,3 +264,27 @@ def test_a_jsonl_window_is_read_whole_unless_a_range_is_given(reference: Path, t
     window = write_jsonl(tmp_path / "window.jsonl", rows)
     assert _overall(run_test(reference, window, "--json")[1])["n"] == 300
     assert _overall(run_test(reference, window, "--since", "2026-01-02", "--json")[1])["n"] == 150
+
+
+def test_a_lake_on_s3_is_read_like_a_folder(two_day_lake: tuple[Path, Path]) -> None:
+    boto3 = pytest.importorskip("boto3", reason="boto3 (installed with moto) is missing")
+    lake, reference = two_day_lake
+    with moto_s3() as (host, port), pytest.MonkeyPatch.context() as env:
+        endpoint = f"http://{host}:{port}"
+        point_aws_at(env, endpoint)
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        client.create_bucket(Bucket="drift-lake")
+        for file in lake.rglob("*.parquet"):
+            client.upload_file(str(file), "drift-lake", f"prod/{file.relative_to(lake).as_posix()}")
+        url = "s3://drift-lake/prod"
+        assert LAKES.is_lake(url)
+        code, text = run_test(reference, url, "--since", "2026-01-02", "--json")
+        assert code == EXIT_OK
+        local = run_test(reference, lake, "--since", "2026-01-02", "--json")[1]
+        # the same sample, the same stored scores, the same verdict as from the folder
+        assert _overall(text)["drifted"] and _overall(text)["n"] == _overall(local)["n"]
+        assert {e["test"]: e["statistic"] for e in json.loads(text)} == {
+            e["test"]: e["statistic"] for e in json.loads(local)
+        }
+        code, _ = run_test(reference, "s3://drift-lake/nothing-here", "--since", "2026-01-02")
+        assert code == EXIT_BAD_INPUT

@@ -1,7 +1,7 @@
 """Drift: a stored reference profile, streaming two-sample tests per window, per-conversation novelty.
 
 Importing this package registers the `drift` detector. Pure: no Kafka or lake I/O here except
-the reference folder (`sources` reads a lake or JSONL for the CLI).
+the reference folder and JSONL files (`sources`; the CLI gets a lake's tables from the sidecar's reader).
 """
 
 from detectors.drift.build import build_reference

@@ -26,7 +26,7 @@ from detectors.drift.calibrate import calibrate
 from detectors.drift.errors import DriftError, DriftInputError
 from detectors.drift.events import OVERALL, DriftEvent
 from detectors.drift.reference import ReferenceProfile
-from detectors.drift.sources import TimeRange, is_lake, load_source
+from detectors.drift.sources import JsonlReader, SourceReader, TimeRange
 from detectors.drift.text import drift_text, last_content, prompt_length, reply_length
 from detectors.drift.window import WindowData, evaluate_window
 from detectors.errors import SahajaDetectorError
@@ -39,7 +39,7 @@ DEFAULT_WINDOW = 2000
 
 
 def add_reference_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="source", type=Path, required=True, help="lake folder or JSONL file")
+    parser.add_argument("--from", dest="source", required=True, help="lake (folder or s3:// URL) or JSONL file")
     parser.add_argument("--out", type=Path, required=True, help="reference folder to write")
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="conversations kept (uniform sample)")
     parser.add_argument("--clusters", type=int, default=DEFAULT_CLUSTERS)
@@ -65,8 +65,8 @@ def utc_time(text: str) -> datetime:
 def add_test_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", type=Path, required=True)
     parser.add_argument(
-        "--window", type=Path, required=True,
-        help="JSONL file of conversations, or the worker's lake folder (its stored scores are used)",
+        "--window", required=True,
+        help="JSONL file of conversations, or the worker's lake (folder or s3:// URL; its stored scores are used)",
     )
     parser.add_argument("--since", type=utc_time, help="first event time to include (ISO 8601, UTC when no zone)")
     parser.add_argument("--until", type=utc_time, help="event time to stop before (exclusive)")
@@ -126,10 +126,12 @@ def reference_main(
     config: DetectorConfig | None = None,
     embed: Embed | None = None,
     out: TextIO = sys.stdout,
+    reader: SourceReader | None = None,
 ) -> int:
     config = config or DetectorConfig()
+    reader = reader or JsonlReader()
     try:
-        conversations, records, seen = load_source(Path(args.source), args.sample, args.seed)
+        conversations, records, seen = reader.read(str(args.source), args.sample, args.seed, TimeRange())
         vectors_fn, encoder = _embedder(config, embed)
         vectors = np.asarray(vectors_fn([drift_text(c) for c in conversations]), dtype=np.float32)
         if records is None and not getattr(args, "no_scores", False) and encoder is not None:
@@ -170,16 +172,18 @@ def test_main(
     config: DetectorConfig | None = None,
     embed: Embed | None = None,
     out: TextIO = sys.stdout,
+    reader: SourceReader | None = None,
 ) -> int:
     config = config or DetectorConfig()
+    reader = reader or JsonlReader()
     span = TimeRange(getattr(args, "since", None), getattr(args, "until", None))
     try:
         if span.since is not None and span.until is not None and span.since >= span.until:
             raise DriftInputError(f"--since {span.since.isoformat()} is not before --until {span.until.isoformat()}")
         profile = ReferenceProfile.load(Path(args.reference))
-        source = Path(args.window)
-        limit = getattr(args, "limit", None) or (window_limit(profile) if is_lake(source) else None)
-        conversations, stored, _ = load_source(source, limit, args.seed, span)
+        source = str(args.window)
+        limit = getattr(args, "limit", None) or (window_limit(profile) if reader.is_lake(source) else None)
+        conversations, stored, _ = reader.read(source, limit, args.seed, span)
         vectors_fn, encoder = _embedder(config, embed)
         vectors = np.asarray(vectors_fn([drift_text(c) for c in conversations]), dtype=np.float32)
         records: list[ScoreRecord] = []

@@ -1,9 +1,11 @@
-"""Where reference and window conversations come from: a JSONL file, or a lake folder, optionally
-cut to an event-time range (`TimeRange`) so any stretch of traffic can be re-tested offline.
+"""Where reference and window conversations come from, optionally cut to an event-time range
+(`TimeRange`) so any stretch of traffic can be re-tested offline.
 
-The only module of the package that reads the lake. A lake holds one row per conversation
-snapshot (a conversation grows turn by turn), so it keeps the latest snapshot per conversation
-before sampling: the reference weighs conversations, not turns.
+This package reads JSONL files itself; it never opens the lake. For a lake the caller hands over
+the tables as lazy frames (`sidecar.drift_source` does, for folders and object stores) and the pure
+functions here sample them: a lake holds one row per conversation snapshot (a conversation grows
+turn by turn), so the latest snapshot per conversation is kept before sampling, and the reference
+weighs conversations, not turns.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 import numpy as np
+import polars as pl
 
 from detectors.drift.build import Reservoir
 from detectors.drift.errors import DriftInputError
@@ -71,30 +75,60 @@ def read_jsonl(
     return reservoir.items, reservoir.seen
 
 
-def is_lake(path: Path) -> bool:
-    return path.is_dir() and (path / "conversations").is_dir()
+class Source(NamedTuple):
+    """What a reference or a window is built from: the conversations, their stored score records
+    (None when the source stores none, so they are scored here) and how many the source held."""
+
+    conversations: list[Conversation]
+    records: list[ScoreRecord] | None
+    seen: int
 
 
-def sample_lake(lake: Path, limit: int, seed: int = 0, window: TimeRange = ALL_TIME) -> tuple[list[Conversation], int]:
-    """A uniform sample of `limit` conversations (latest snapshot each) from `{lake}/conversations/`
-    whose snapshots fall inside `window` (event time), and how many there were."""
-    import polars as pl
+class SourceReader(Protocol):
+    """Reads a `--from` / `--window` location. The package itself reads JSONL files only
+    (`JsonlReader`); the lake reader lives with the code that knows the lake (`sidecar.drift_source`)."""
 
-    files = sorted((lake / "conversations").glob("**/*.parquet"))
-    if not files:
-        raise DriftInputError(f"no Parquet files under {lake}/conversations: is {lake} the worker's lake_path?")
-    scan = pl.scan_parquet(files, hive_partitioning=False)
+    def is_lake(self, location: str) -> bool: ...
+
+    def read(self, location: str, limit: int | None, seed: int, window: TimeRange) -> Source: ...
+
+
+class JsonlReader:
+    def is_lake(self, location: str) -> bool:
+        return False
+
+    def read(self, location: str, limit: int | None, seed: int, window: TimeRange) -> Source:
+        path = Path(location)
+        if path.is_dir():
+            raise DriftInputError(
+                f"{path} is a folder without conversations/: give a JSONL file of conversations or the worker's lake"
+            )
+        conversations, seen = read_jsonl(path, limit, seed, window)
+        if not conversations and window.bounded:
+            raise DriftInputError(f"no conversations in {path} with a timestamp in {window.describe()}")
+        return Source(conversations, None, seen)
+
+
+def sample_snapshots(
+    snapshots: pl.LazyFrame, limit: int | None, seed: int = 0, window: TimeRange = ALL_TIME, where: str = "the lake"
+) -> tuple[list[Conversation], int]:
+    """A uniform sample of `limit` conversations from a conversations table (one row per snapshot:
+    a conversation grows turn by turn, so the latest snapshot of each is kept), restricted to
+    snapshots inside `window` (event time); and how many conversations there were."""
     if window.since is not None:
-        scan = scan.filter(pl.col("event_time") >= window.since)
+        snapshots = snapshots.filter(pl.col("event_time") >= window.since)
     if window.until is not None:
-        scan = scan.filter(pl.col("event_time") < window.until)
-    ids = scan.select(pl.col("conversation_id").unique()).collect()["conversation_id"].sort().to_list()
-    if not ids and window.bounded:
-        raise DriftInputError(f"no conversations in {lake} with event time in {window.describe()}")
+        snapshots = snapshots.filter(pl.col("event_time") < window.until)
+    ids = snapshots.select(pl.col("conversation_id").unique()).collect()["conversation_id"].sort().to_list()
+    if not ids:
+        scope = f" with event time in {window.describe()}" if window.bounded else ""
+        raise DriftInputError(f"no conversations in {where}{scope}")
     rng = np.random.default_rng(seed)
-    chosen = ids if len(ids) <= limit else [ids[i] for i in sorted(rng.choice(len(ids), limit, replace=False))]
+    chosen = ids
+    if limit is not None and len(ids) > limit:
+        chosen = [ids[i] for i in sorted(rng.choice(len(ids), limit, replace=False))]
     rows = (
-        scan.filter(pl.col("conversation_id").is_in(chosen))
+        snapshots.filter(pl.col("conversation_id").is_in(chosen))
         .select("conversation_id", "model", "model_version", "event_time", "messages")
         .sort("event_time")
         .unique(subset="conversation_id", keep="last", maintain_order=True)
@@ -113,38 +147,18 @@ def sample_lake(lake: Path, limit: int, seed: int = 0, window: TimeRange = ALL_T
                 )
             )
         except ValueError as exc:
-            raise DriftInputError(f"conversation {row['conversation_id']} in {lake} is unreadable: {exc}") from exc
+            raise DriftInputError(f"conversation {row['conversation_id']} in {where} is unreadable: {exc}") from exc
     return conversations, len(ids)
 
 
-def lake_records(lake: Path, conversation_ids: list[str]) -> list[ScoreRecord]:
-    """Score records of the given conversations from `{lake}/scores/` (empty when there is none)."""
-    import polars as pl
-
-    files = sorted((lake / "scores").glob("**/*.parquet"))
-    if not files:
+def stored_records(scores: pl.LazyFrame | None, conversation_ids: list[str]) -> list[ScoreRecord]:
+    """Score records of the given conversations from a scores table (latest per turn and detector)."""
+    if scores is None:
         return []
     frame = (
-        pl.scan_parquet(files, hive_partitioning=False)
-        .filter(pl.col("conversation_id").is_in(conversation_ids))
+        scores.filter(pl.col("conversation_id").is_in(conversation_ids))
         .select(SCORE_COLUMNS)
         .unique(subset=["conversation_id", "turn", "detector"], keep="last")
         .collect()
     )
     return [ScoreRecord.model_validate(row) for row in frame.iter_rows(named=True)]
-
-
-def load_source(
-    path: Path, limit: int | None, seed: int = 0, window: TimeRange = ALL_TIME
-) -> tuple[list[Conversation], list[ScoreRecord] | None, int]:
-    """Conversations inside `window`, their stored score records (lake only; None for JSONL) and how
-    many were seen."""
-    if is_lake(path):
-        conversations, seen = sample_lake(path, limit or 2**62, seed, window)
-        return conversations, lake_records(path, [c.conversation_id for c in conversations]), seen
-    if path.is_dir():
-        raise DriftInputError(f"{path} is a folder without conversations/: give a lake folder or a JSONL file")
-    conversations, seen = read_jsonl(path, limit, seed, window)
-    if not conversations and window.bounded:
-        raise DriftInputError(f"no conversations in {path} with a timestamp in {window.describe()}")
-    return conversations, None, seen
