@@ -11,7 +11,8 @@ earlier (committed) rows (`sidecar.lake`).
 Crash-safe and repeatable: a run's merged file lands first (atomically), then its inputs are deleted. A
 file whose range lies inside another file's range of the same partition is what an interrupted run left
 behind, and it is deleted without being merged again. Between a merged file landing and its inputs
-going, a reader may see those rows twice: run it when nobody is exporting the day being compacted.
+going, readers skip the inputs by the same rule (`feedback.lake_files.covered_paths`, applied by every
+`LakeFS.scan`), so no row is read twice.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from datetime import date
 
 import polars as pl
 
+from feedback.lake_files import RangedFile, file_name, parse_file_name, split_covered
 from sidecar.errors import LakeWriteError
-from sidecar.lake import Lake, RangedFile, file_name, parse_file_name
+from sidecar.lake import Lake
 
 COMPACTED_TABLES = ("scores", "conversations", "labels")
 DEFAULT_MAX_ROWS = 1_000_000
@@ -44,18 +46,6 @@ def _by_partition(names: list[str]) -> dict[tuple[str, int], list[RangedFile]]:
     for files in by_partition.values():
         files.sort(key=lambda f: (f.first, -f.last))
     return by_partition
-
-
-def _split_leftovers(files: list[RangedFile]) -> tuple[list[RangedFile], list[RangedFile]]:
-    """(files to keep, files inside another file's range: leftovers of an interrupted compaction)."""
-    kept: list[RangedFile] = []
-    leftovers: list[RangedFile] = []
-    for f in files:
-        if kept and f.last <= kept[-1].last:
-            leftovers.append(f)
-        else:
-            kept.append(f)
-    return kept, leftovers
 
 
 def _runs(files: list[RangedFile], rows: list[int], max_rows: int) -> list[tuple[list[RangedFile], int]]:
@@ -79,7 +69,7 @@ def compact_folder(lake: Lake, folder: tuple[str, ...], *, max_rows: int = DEFAU
     after, rows = 0, 0
     try:
         for (topic, partition), files in sorted(_by_partition(names).items()):
-            kept, leftovers = _split_leftovers(files)
+            kept, leftovers = split_covered(files)
             for run, n_rows in _runs(kept, [fs.parquet_rows(*folder, f.name) for f in kept], max_rows):
                 after += 1
                 if len(run) == 1:

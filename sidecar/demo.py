@@ -58,9 +58,11 @@ def produce_samples(settings: Settings, limit: int | None) -> int:
 
 
 def summarise(lake: Lake) -> pl.DataFrame:
+    scan = lake.scan("scores")
+    if scan is None:
+        return pl.DataFrame({"detector": [], "records": [], "flag_rate": []})
     return (
-        pl.scan_parquet(lake.glob("scores"), hive_partitioning=False)
-        .group_by("detector")
+        scan.group_by("detector")
         .agg(pl.len().alias("records"), pl.col("flagged").mean().alias("flag_rate"))
         .sort("detector")
         .collect()

@@ -17,16 +17,16 @@ does the file operations (rename into place locally, one atomic PUT per file on 
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import polars as pl
 
 from detectors.schema import ScoreRecord, SourcedConversation
+from feedback.lake_files import file_name, parse_file_name
 from feedback.lakefs import LakeFS, parse_location
 from sidecar.errors import LakeWriteError
 from sidecar.lake_index import Span, SpanIndex, overlapping_names
@@ -82,29 +82,7 @@ DETECTOR_ERROR_SCHEMA: dict[str, Any] = {
     "failed_at": pl.Datetime("us", "UTC"),
 }
 
-_FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
-
 OffsetRanges = dict[int, Span]
-
-
-class RangedFile(NamedTuple):
-    name: str
-    topic: str
-    partition: int
-    first: int
-    last: int
-
-
-def file_name(topic: str, partition: int, first: int, last: int) -> str:
-    return f"{topic}+{partition}+{first:020d}+{last:020d}.parquet"
-
-
-def parse_file_name(name: str) -> RangedFile | None:
-    """The source partition and offset range a lake file holds, from its name (None: not a ranged file)."""
-    match = _FILE_RE.match(name)
-    if match is None:
-        return None
-    return RangedFile(name, match["topic"], int(match["p"]), int(match["first"]), int(match["last"]))
 
 
 def write_parquet_atomic(frame: pl.DataFrame, path: Path | str) -> None:

@@ -157,3 +157,43 @@ def test_a_replay_over_a_damaged_merged_file_is_a_lake_error_not_a_crash(tmp_pat
     with pytest.raises(LakeWriteError, match="cannot replace files"):
         Lake(tmp_path).write_scores([rec(o) for o in range(30, 40)], "in", {0: (30, 39)})
     assert merged.exists()
+
+
+def test_readers_skip_inputs_a_merged_file_already_covers(tmp_path: Path) -> None:
+    """The moment between a merged file landing and its inputs being deleted (or an interrupted run):
+    every reader (Lake.scan, the dashboard's scan, the feedback store's) sees each row once."""
+    from dashboard.lake import scan_scores
+    from feedback.lake_files import covered_paths
+
+    lake = Lake(tmp_path)
+    fill(lake, 4)
+    folder = tmp_path / "scores" / "date=2026-11-01" / "detector=d"
+    inputs = {p.name: p.read_bytes() for p in folder.glob("in+0+*.parquet")}
+    compact_lake(lake, TODAY.date())
+    for name, data in inputs.items():  # put the inputs back beside the merged file
+        (folder / name).write_bytes(data)
+    assert len(files(tmp_path, "scores", "date=2026-11-01", "detector=d")) == 1 + 1 + 4
+    raw = pl.scan_parquet(lake.glob("scores"), hive_partitioning=False).collect()
+    assert raw.height == 2 * 2 * 40 + 40  # the four inputs' rows are on disk twice
+    for reader in (lambda: lake.scan("scores"), lambda: scan_scores(tmp_path)):
+        frame = reader().collect()
+        assert frame.height == 2 * 2 * 40
+        assert frame.select("conversation_id", "detector").n_unique() == frame.height
+    prefix = "scores/date=2026-11-01/detector=d/"
+    names = [prefix + n for n in files(tmp_path, "scores", "date=2026-11-01", "detector=d")]
+    assert covered_paths(names) == {prefix + n for n in inputs}
+
+
+def test_covered_paths_judge_per_folder_and_partition() -> None:
+    from feedback.lake_files import covered_paths
+
+    paths = [
+        "scores/d=1/" + file_name("in", 0, 0, 99),
+        "scores/d=1/" + file_name("in", 0, 10, 19),  # inside 0-99: covered
+        "scores/d=1/" + file_name("in", 0, 90, 149),  # overlaps but reaches past: a replay's business, kept
+        "scores/d=1/" + file_name("in", 1, 10, 19),  # another partition
+        "scores/d=2/" + file_name("in", 0, 10, 19),  # another folder
+        "scores/d=1/" + file_name("other", 0, 10, 19),  # another topic
+        "scores/d=1/notes.parquet",  # not a ranged file
+    ]
+    assert covered_paths(paths) == {"scores/d=1/" + file_name("in", 0, 10, 19)}

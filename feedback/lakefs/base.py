@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlparse
 import polars as pl
 from pydantic import BeforeValidator
 
+from feedback.lake_files import RANGED_TABLES, covered_paths
+
 OBJECT_STORE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "abfss")
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$")
 # pathlib turns "s3://b/p" into "s3:/b/p"; a location that went through Path is restored rather
@@ -120,8 +122,24 @@ class LakeFS:
         """Why writes under the root cannot work (for `sahaja doctor`), or None; reads only, writes nothing."""
         raise NotImplementedError
 
+    def list_paths(self, *parts: str) -> list[str]:
+        """Root-relative paths of the Parquet files below `parts` (no metadata: what a scan needs)."""
+        return [path for path, _ in self.list_files(*parts)]
+
     def scan(self, table: str) -> pl.LazyFrame | None:
-        """Hive-partitioned lazy scan of `table/**/*.parquet`, or None while the table has no file."""
+        """Hive-partitioned lazy scan of a table, or None while it has no file. In the ranged tables a
+        file inside another file's offset range (a compaction's input not yet deleted) is skipped, so
+        no row is read twice."""
+        paths = self.list_paths(table)
+        if not paths:
+            return None
+        if table in RANGED_TABLES:
+            skip = covered_paths(paths)
+            paths = [p for p in paths if p not in skip]
+        return self.scan_files(paths)
+
+    def scan_files(self, paths: list[str]) -> pl.LazyFrame:
+        """Hive-partitioned lazy scan of the given root-relative files."""
         raise NotImplementedError
 
     def stamp(self, tables: Iterable[str]) -> float:

@@ -100,10 +100,14 @@ class LocalLakeFS(LakeFS):
         root = self.path(table)
         return root.is_dir() and next(root.glob("**/*.parquet"), None) is not None
 
-    def scan(self, table: str) -> pl.LazyFrame | None:
-        if not self.has_files(table):
-            return None
-        return pl.scan_parquet(str(self.path(table) / "**" / "*.parquet"), hive_partitioning=True)
+    def list_paths(self, *parts: str) -> list[str]:
+        folder = self.path(*parts)
+        return sorted(
+            p.relative_to(self.root).as_posix() for p in folder.glob("**/*.parquet") if not p.name.startswith(".")
+        )
+
+    def scan_files(self, paths: list[str]) -> pl.LazyFrame:
+        return pl.scan_parquet([str(self.root / p) for p in paths], hive_partitioning=True)
 
     def stamp(self, tables: Iterable[str]) -> float:
         """Newest mtime among the tables' folders. Every file is renamed into its folder, which updates

@@ -83,13 +83,10 @@ class ObjectStoreLakeFS(LakeFS):
             return f"bucket {bucket} not found (or not visible with these credentials)"
         return None
 
-    def scan(self, table: str) -> pl.LazyFrame | None:
-        # One listing serves both "is there anything" and the file list, so polars does not list again.
-        files = self.list_files(table)
-        if not files:
-            return None
+    def scan_files(self, paths: list[str]) -> pl.LazyFrame:
+        # The caller's one listing serves as the file list, so polars does not list again.
         return pl.scan_parquet(
-            [self.url(path) for path, _ in files], hive_partitioning=True, storage_options=self.storage_options
+            [self.url(path) for path in paths], hive_partitioning=True, storage_options=self.storage_options
         )
 
     def stamp(self, tables: Iterable[str]) -> float:
