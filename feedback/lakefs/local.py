@@ -96,18 +96,18 @@ class LocalLakeFS(LakeFS):
             return f"{existing or self.root} is not a folder"
         return None if os.access(existing, os.W_OK) else f"{existing} is not writable"
 
-    def has_files(self, table: str) -> bool:
-        root = self.path(table)
-        return root.is_dir() and next(root.glob("**/*.parquet"), None) is not None
-
     def list_paths(self, *parts: str) -> list[str]:
-        folder = self.path(*parts)
-        return sorted(
-            p.relative_to(self.root).as_posix() for p in folder.glob("**/*.parquet") if not p.name.startswith(".")
-        )
+        # os.walk, not Path.glob: a scan lists the table each time, and glob is 3x slower here.
+        root = str(self.root)
+        found = []
+        for folder, _, names in os.walk(self.path(*parts)):
+            rel = os.path.relpath(folder, root).replace(os.sep, "/")
+            found += [f"{rel}/{n}" for n in names if n.endswith(".parquet") and not n.startswith(".")]
+        return sorted(found)
 
     def scan_files(self, paths: list[str]) -> pl.LazyFrame:
-        return pl.scan_parquet([str(self.root / p) for p in paths], hive_partitioning=True)
+        root = str(self.root)
+        return pl.scan_parquet([f"{root}/{p}" for p in paths], hive_partitioning=True)
 
     def stamp(self, tables: Iterable[str]) -> float:
         """Newest mtime among the tables' folders. Every file is renamed into its folder, which updates
