@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 import polars as pl
 import pyarrow.fs as pafs  # type: ignore[import-untyped]
@@ -110,16 +112,55 @@ def _object_store(
     Clients are cached per location and endpoint, so the dashboard's many short reads reuse one
     connection pool instead of opening a new one each time."""
     env = os.environ
-    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
-    account = env.get("AZURE_STORAGE_ACCOUNT_NAME", "")
-    fs, base, options = _client(scheme, rest, timeouts, endpoint, region, account)
+    if scheme == "az":
+        azure = AzureAccount(
+            env.get("AZURE_STORAGE_ACCOUNT_NAME", ""),
+            env.get("AZURE_STORAGE_ACCOUNT_KEY") or None,
+            env.get("AZURE_STORAGE_ENDPOINT") or None,
+        )
+        fs, base, options = _azure_client(rest, azure)
+    else:
+        endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+        fs, base, options = _client(scheme, rest, timeouts, endpoint, region)
     return fs, base, None if options is None else dict(options)
+
+
+@dataclass(frozen=True)
+class AzureAccount:
+    """`AZURE_STORAGE_ACCOUNT_NAME`, and optionally `AZURE_STORAGE_ACCOUNT_KEY` (else pyarrow's and
+    polars' default credential chains: managed identity, workload identity, CLI login) and
+    `AZURE_STORAGE_ENDPOINT` (an emulator such as Azurite, `http://127.0.0.1:10000/devstoreaccount1`)."""
+
+    name: str
+    key: str | None = field(default=None, repr=False)  # never printed
+    endpoint: str | None = None
+
+
+@functools.lru_cache(maxsize=16)
+def _azure_client(rest: str, account: AzureAccount) -> tuple[pafs.FileSystem, str, dict[str, Any] | None]:
+    """polars reads az://container/path; pyarrow takes the account separately and, for an emulator,
+    the blob and data-lake authorities (it probes the latter for hierarchical namespaces)."""
+    fs_args: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    if account.key:
+        fs_args["account_key"] = options["account_key"] = account.key
+    if account.endpoint:
+        url = urlparse(account.endpoint)
+        for service in ("blob", "dfs"):
+            fs_args[f"{service}_storage_authority"] = url.netloc
+            fs_args[f"{service}_storage_scheme"] = url.scheme
+        options["azure_storage_endpoint"] = account.endpoint.rstrip("/")
+        if url.scheme == "http":
+            options["allow_http"] = "true"
+    if options:
+        options["account_name"] = account.name
+    return pafs.AzureFileSystem(account_name=account.name, **fs_args), rest, options or None
 
 
 @functools.lru_cache(maxsize=16)
 def _client(
-    scheme: str, rest: str, timeouts: StoreTimeouts, endpoint: str | None, region: str | None, account: str
+    scheme: str, rest: str, timeouts: StoreTimeouts, endpoint: str | None, region: str | None
 ) -> tuple[pafs.FileSystem, str, dict[str, Any] | None]:
     if scheme == "s3":
         fs = pafs.S3FileSystem(
@@ -141,7 +182,5 @@ def _client(
             if endpoint.startswith("http://"):
                 options["aws_allow_http"] = "true"
         return fs, rest, options
-    if scheme == "az":  # polars' az://container/path; pyarrow takes the account separately
-        return pafs.AzureFileSystem(account_name=account), rest, None
     fs, path = pafs.FileSystem.from_uri(f"{scheme}://{rest}")
     return fs, path.rstrip("/"), None
