@@ -36,10 +36,14 @@ def azurite_bin() -> Path | None:
     if npm is None:
         return None
     prefix.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(prefix), f"azurite@{AZURITE_VERSION}"],
-        capture_output=True, timeout=300, check=False,
-    )
+    try:
+        done = subprocess.run(
+            [npm, "install", "--no-save", "--no-audit", "--no-fund", "--fetch-retries=1", "--fetch-timeout=30000",
+             "--prefix", str(prefix), f"azurite@{AZURITE_VERSION}"],
+            capture_output=True, timeout=180, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None
     return launcher if done.returncode == 0 and launcher.exists() else None
 
 
