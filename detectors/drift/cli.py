@@ -182,17 +182,17 @@ def test_main(
             raise DriftInputError(f"--since {span.since.isoformat()} is not before --until {span.until.isoformat()}")
         profile = ReferenceProfile.load(Path(args.reference))
         source = str(args.window)
-        limit = getattr(args, "limit", None) or (window_limit(profile) if reader.is_lake(source) else None)
+        lake = reader.is_lake(source)
+        limit = getattr(args, "limit", None) or (window_limit(profile) if lake else None)
         conversations, stored, _ = reader.read(source, limit, args.seed, span)
         vectors_fn, encoder = _embedder(config, embed)
         vectors = np.asarray(vectors_fn([drift_text(c) for c in conversations]), dtype=np.float32)
+        wanted = set() if getattr(args, "no_scores", False) else set(profile.scores)
         records: list[ScoreRecord] = []
-        if getattr(args, "no_scores", False) or not profile.scores:
-            records = []
-        elif stored is not None:  # a lake: the records the worker stored, not a second scoring
-            records = [r for r in stored if r.detector in profile.scores]
-        elif encoder is not None:
-            records = _score(conversations, config, encoder, only=set(profile.scores))
+        if wanted and stored is not None:  # a lake: the records the worker stored, not a second scoring
+            records = [r for r in stored if r.detector in wanted]
+        elif wanted and encoder is not None:
+            records = _score(conversations, config, encoder, only=wanted)
         window = WindowData(
             [c.conversation_id for c in conversations],
             [c.model_version for c in conversations],
@@ -201,7 +201,9 @@ def test_main(
             np.asarray([reply_length(c) for c in conversations], dtype=np.float32),
             records,
         )
-        window_id = f"file:{Path(args.window).name}" + (f"@{span.describe()}" if span.bounded else "")
+        window_id = f"{'lake' if lake else 'file'}:{Path(source).name}"
+        if span.bounded:
+            window_id += f"@{span.describe()}"
         events = evaluate_window(profile, window, window_id=window_id, seed=args.seed)
     except (SahajaDetectorError, DriftError) as exc:
         print(f"error: {exc}", file=sys.stderr)
