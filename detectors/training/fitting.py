@@ -16,11 +16,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from detectors.evaluation.metrics import auroc
 from detectors.heads.onnx_head import MODELS_DIR
 from detectors.thresholds import PACKAGED_THRESHOLDS
+from detectors.training.scaling import GuardedStandardScaler
 
 SEED = 20240611
 
@@ -28,7 +28,7 @@ SEED = 20240611
 def logistic(c: float, balanced: bool = True) -> Pipeline:
     """Scaler + class-weighted logistic regression: small, exportable, deterministic."""
     return make_pipeline(
-        StandardScaler(),
+        GuardedStandardScaler(),
         LogisticRegression(
             C=c, class_weight="balanced" if balanced else None, max_iter=2000, random_state=SEED
         ),

@@ -32,6 +32,7 @@ from detectors.heads.onnx_head import export_classifier
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 from detectors.training.data import DataNotFoundError, file_sha256, read_rows
 from detectors.training.embed_cache import embed_cached
+from detectors.training.scaling import GuardedStandardScaler
 
 SEED = 20261123
 # Measured on train with grouped 5-fold CV on 2026-11-23 and not kept, so the next person does not
@@ -122,10 +123,9 @@ def grouped_folds(groups: Sequence[str], n_folds: int = N_FOLDS) -> list[tuple[n
 def logistic(c: float, balanced: bool = True) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     return make_pipeline(
-        StandardScaler(),
+        GuardedStandardScaler(),
         LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000, random_state=SEED),
     )
 
@@ -139,9 +139,8 @@ def dense_and_indicators_model(c: float, n_dense: int, balanced: bool = True) ->
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    columns = ColumnTransformer([("dense", StandardScaler(), list(range(n_dense)))], remainder="passthrough")
+    columns = ColumnTransformer([("dense", GuardedStandardScaler(), list(range(n_dense)))], remainder="passthrough")
     return make_pipeline(columns, LogisticRegression(
         C=c, class_weight="balanced" if balanced else None, max_iter=3000, random_state=SEED))
 
