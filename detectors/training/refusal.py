@@ -107,13 +107,13 @@ OTHER_WRITERS_CHECK: dict[str, str] = {
         "longer independent of the templates. The demo's refusals of benign requests are all short "
         "and generic, the case the templated refusal pairs target. v1.3 against v1.2, every assistant "
         "turn of the demo set (3,439 turns, 100 over-refusals; both at their packaged thresholds): AUROC "
-        "0.982 / 0.984, AP 0.763 / 0.797, F1 0.713 / 0.715."
+        "0.981 / 0.984, AP 0.761 / 0.797, F1 0.701 / 0.715."
     ),
     "refusal": (
         "Hand-written demo conversations (`sidecar` demo data; 251 refusals vs 1,607 answers): AUROC 0.998, "
         "F1 0.955 at the packaged threshold; v1.0: AUROC 0.996, F1 0.911. v1.3 against v1.2, every "
-        "assistant turn (3,439 turns, 251 refusals; packaged thresholds 0.49 / 0.36): AUROC 0.998 / 0.996, "
-        "AP 0.981 / 0.960, F1 0.881 / 0.904 (precision 0.985 / 0.874, recall 0.797 / 0.936). The misses "
+        "assistant turn (3,439 turns, 251 refusals; packaged thresholds 0.51 / 0.36): AUROC 0.998 / 0.996, "
+        "AP 0.979 / 0.960, F1 0.883 / 0.904 (precision 0.990 / 0.874, recall 0.797 / 0.936). The misses "
         "are one phrasing neither XSTest nor the templates use, \"That's something I have to decline.\" "
         "(P 0.11; v1.2 0.08), which the higher pooled threshold no longer catches by its tail."
     ),
