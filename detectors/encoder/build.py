@@ -32,8 +32,8 @@ Tried and not shipped (min cosine batched / raw speed vs fp32):
 - SmoothQuant with per-tensor activations, feed-forward output fp32: 0.9904.
 - Recipe 3 with the six feed-forward output MatMuls kept fp32 (2026-11-23, 300 dev answers one at a
   time, cosine to fp32): mean 0.99983 -> 0.99989, min 0.99925 -> 0.99947; layer 5 fp32: min 0.99925.
-  Too small to move the one borderline dev decision per head that int8 flips (benchmarks/results/
-  int8_parity.md), for a third less integer work.
+  Too small to move the borderline dev decisions int8 flips (benchmarks/results/int8_parity.md), for a
+  third less integer work.
 """
 
 from __future__ import annotations
