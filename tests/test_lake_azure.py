@@ -12,13 +12,11 @@ import pyarrow.fs as pafs
 import pytest
 
 from dashboard.lake import scan_scores
-from detectors.schema import ScoreRecord
 from feedback.lakefs import LakeFS
 from sidecar.compaction import compact_lake
 from sidecar.lake import Lake
 from tests.azurite_server import ACCOUNT, KEY, azurite, point_azure_at
-
-T = datetime(2026, 11, 1, 12, tzinfo=UTC)
+from tests.lake_records import rec
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +35,6 @@ def container(azure_endpoint: str) -> str:
                               dfs_storage_authority=authority, dfs_storage_scheme="http")
     fs.create_dir(name)
     return name
-
-
-def rec(offset: int, detector: str = "d") -> ScoreRecord:
-    return ScoreRecord(
-        conversation_id=f"c{offset}", turn=1, detector=detector, score=0.2, flagged=False, threshold=0.5,
-        detector_version="1", event_time=T, scored_at=T, source_topic="in", source_partition=0,
-        source_offset=offset,
-    )  # fmt: skip
 
 
 def offsets(frame: pl.DataFrame) -> list[int]:

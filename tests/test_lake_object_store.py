@@ -17,7 +17,6 @@ from streamlit.testing.v1 import AppTest
 
 import dashboard
 from dashboard.lake import lake_stamp, scan, scan_scores
-from detectors.schema import ScoreRecord
 from feedback import FeedbackLake, OutputExistsError, verify_batch
 from feedback.lakefs import LakeFS, StoreTimeouts
 from sidecar.errors import LakeWriteError
@@ -26,12 +25,12 @@ from sidecar.runtime import run_worker
 from sidecar.settings import Settings
 from tests.conftest import conversation
 from tests.kafka_helpers import produce_json
+from tests.lake_records import T, rec
 from tests.s3_server import moto_s3, point_aws_at
 from tests.test_feedback_export import reviewed_lake
 
 boto3 = pytest.importorskip("boto3", reason="boto3 (installed with moto) is missing")
 
-T = datetime(2026, 11, 1, 12, tzinfo=UTC)
 PAGES = Path(dashboard.__file__).parent / "pages"
 
 
@@ -56,14 +55,6 @@ def bucket(s3_endpoint: str) -> tuple[str, object]:
 def keys(client: object, bucket: str, prefix: str) -> list[str]:
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)  # type: ignore[attr-defined]
     return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
-
-
-def rec(offset: int, detector: str = "d") -> ScoreRecord:
-    return ScoreRecord(
-        conversation_id=f"c{offset}", turn=1, detector=detector, score=0.2, flagged=False, threshold=0.5,
-        detector_version="1", event_time=T, scored_at=T, source_topic="in", source_partition=0,
-        source_offset=offset,
-    )  # fmt: skip
 
 
 def test_worker_writes_to_s3_and_dashboard_and_feedback_read_it_back(settings_factory, bucket, monkeypatch) -> None:
