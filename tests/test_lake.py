@@ -1,22 +1,11 @@
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from detectors.schema import ScoreRecord
 from sidecar.errors import LakeWriteError
 from sidecar.lake import Lake, file_name
-
-T = datetime(2026, 11, 1, 12, tzinfo=UTC)
-
-
-def rec(offset: int, detector: str = "d") -> ScoreRecord:
-    return ScoreRecord(
-        conversation_id=f"c{offset}", turn=1, detector=detector, score=0.2, flagged=False, threshold=0.5,
-        detector_version="1", event_time=T, scored_at=T, source_topic="in", source_partition=0,
-        source_offset=offset,
-    )
+from tests.lake_records import rec
 
 
 def rows(lake: Lake) -> list[int]:
