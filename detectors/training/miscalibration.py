@@ -66,7 +66,8 @@ def fit_correctness(embed: Embed, train_rows: list[dict[str, Any]], out_dir: Pat
             f"{CLAIM_CHARS} characters ({NGRAM_BUCKETS} buckets, value {NGRAM_VALUE})"
         ),
         "measured": (
-            "v1.1 (grouped 5-fold CV AUROC on train, C 0.0003): embeddings alone 0.732; + answer n-grams at "
+            "v1.1 (grouped 5-fold CV AUROC on train, C 0.0003, measured before the scaler guard): embeddings "
+            "alone 0.732; + answer n-grams at "
             "value 2 / 5 / 10 / 20: 0.740 / 0.757 / 0.768 / 0.762; n-grams alone 0.728. On dev answers "
             "wrapped in the evaluation frames both heads lose about 0.04-0.05 AUROC (0.752 -> 0.718, "
             "0.801 -> 0.746): the n-grams are no more sensitive to framing than the embeddings."
