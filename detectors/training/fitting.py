@@ -35,6 +35,16 @@ def logistic(c: float, balanced: bool = True) -> Pipeline:
     )
 
 
+def dense_and_indicators_model(c: float, n_dense: int, balanced: bool = True) -> Pipeline:
+    """Logistic regression that standardises the first `n_dense` columns (embeddings, positions) and
+    takes the hashed n-gram indicators after them as they are (their value sets their scale)."""
+    from sklearn.compose import ColumnTransformer
+
+    columns = ColumnTransformer([("dense", GuardedStandardScaler(), list(range(n_dense)))], remainder="passthrough")
+    return make_pipeline(columns, LogisticRegression(
+        C=c, class_weight="balanced" if balanced else None, max_iter=3000, random_state=SEED))
+
+
 def select_c(
     x: np.ndarray,
     y: np.ndarray,

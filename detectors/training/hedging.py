@@ -32,7 +32,7 @@ from detectors.heads.onnx_head import export_classifier
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 from detectors.training.data import DataNotFoundError, file_sha256, read_rows
 from detectors.training.embed_cache import embed_cached
-from detectors.training.scaling import GuardedStandardScaler
+from detectors.training.fitting import dense_and_indicators_model, logistic
 
 SEED = 20261123
 # Measured on train with grouped 5-fold CV on 2026-11-23 and not kept, so the next person does not
@@ -120,29 +120,7 @@ def grouped_folds(groups: Sequence[str], n_folds: int = N_FOLDS) -> list[tuple[n
     return list(GroupKFold(n_splits=n_folds).split(idx, groups=np.asarray(groups)))
 
 
-def logistic(c: float, balanced: bool = True) -> Any:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    return make_pipeline(
-        GuardedStandardScaler(),
-        LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000, random_state=SEED),
-    )
-
-
 # ---- hedging ----------------------------------------------------------------------------------
-
-
-def dense_and_indicators_model(c: float, n_dense: int, balanced: bool = True) -> Any:
-    """Logistic regression that standardises the first `n_dense` columns (embeddings, positions) and
-    takes the hashed n-gram indicators after them as they are (their value sets their scale)."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    columns = ColumnTransformer([("dense", GuardedStandardScaler(), list(range(n_dense)))], remainder="passthrough")
-    return make_pipeline(columns, LogisticRegression(
-        C=c, class_weight="balanced" if balanced else None, max_iter=3000, random_state=SEED))
 
 
 def sentence_labels(turn: head.TurnSentences, spans: Sequence[tuple[int, int]]) -> np.ndarray:

@@ -28,8 +28,7 @@ from detectors.heads.miscalibration import (
 )
 from detectors.heads.onnx_head import MODELS_DIR, OnnxHead, export_classifier
 from detectors.training.data import file_sha256, read_rows
-from detectors.training.fitting import SEED, logistic, select_c
-from detectors.training.hedging import dense_and_indicators_model
+from detectors.training.fitting import SEED, dense_and_indicators_model, logistic, select_c
 from detectors.training.templates_confidence import generate
 
 Embed = Callable[[Sequence[str]], np.ndarray]

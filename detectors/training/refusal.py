@@ -75,13 +75,12 @@ from detectors.heads import refusal as head
 from detectors.heads.onnx_head import export_classifier
 from detectors.training.data import DataNotFoundError, file_sha256, read_rows
 from detectors.training.embed_cache import embed_cached
+from detectors.training.fitting import dense_and_indicators_model, logistic
 from detectors.training.hedging import (
     HEADS_DIR,
     SEED,
     alpaca_dev_sample,
-    dense_and_indicators_model,
     grouped_folds,
-    logistic,
     score_rows,
     update_thresholds,
     write_card,
