@@ -1,7 +1,7 @@
 """The lake's ranged file names, `{topic}+{partition}+{first:020d}+{last:020d}.parquet`, and the rule
 that makes them safe to read at any moment.
 
-The worker names each scores / conversations file by the source offsets it holds; compaction merges
+The worker names each scores / conversations / labels file by the source offsets it holds; compaction merges
 a day's files into one named by the whole range, then deletes the inputs. Until the inputs are gone
 (seconds, or until the next run if it was interrupted) a file sits inside another file's range of
 the same partition and folder: such a file is covered, and readers skip it, so a row is never
@@ -15,7 +15,6 @@ from collections import defaultdict
 from typing import NamedTuple
 
 _FILE_RE = re.compile(r"^(?P<topic>[A-Za-z0-9._-]+)\+(?P<p>-?\d+)\+(?P<first>\d+)\+(?P<last>\d+)\.parquet$")
-RANGED_TABLES = ("scores", "conversations")
 
 
 class RangedFile(NamedTuple):

@@ -12,7 +12,7 @@ Crash-safe and repeatable: a run's merged file lands first (atomically), then it
 file whose range lies inside another file's range of the same partition is what an interrupted run left
 behind, and it is deleted without being merged again. Between a merged file landing and its inputs
 going, readers skip the inputs by the same rule (`feedback.lake_files.covered_paths`, applied by every
-`LakeFS.scan`), so no row is read twice.
+`LakeFS.scan` of every table), so no row is read twice.
 """
 
 from __future__ import annotations
@@ -43,9 +43,7 @@ def _by_partition(names: list[str]) -> dict[tuple[str, int], list[RangedFile]]:
     by_partition: dict[tuple[str, int], list[RangedFile]] = defaultdict(list)
     for f in filter(None, map(parse_file_name, names)):
         by_partition[(f.topic, f.partition)].append(f)
-    for files in by_partition.values():
-        files.sort(key=lambda f: (f.first, -f.last))
-    return by_partition
+    return by_partition  # split_covered orders each partition's files
 
 
 def _runs(files: list[RangedFile], rows: list[int], max_rows: int) -> list[tuple[list[RangedFile], int]]:

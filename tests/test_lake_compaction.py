@@ -197,3 +197,17 @@ def test_covered_paths_judge_per_folder_and_partition() -> None:
         "scores/d=1/notes.parquet",  # not a ranged file
     ]
     assert covered_paths(paths) == {"scores/d=1/" + file_name("in", 0, 10, 19)}
+
+
+def test_every_table_skips_covered_files_and_never_other_names(tmp_path: Path) -> None:
+    """Compaction also merges `labels`; a table of other names (candidates, drift) is read whole."""
+    from feedback.lakefs import LakeFS
+
+    fs = LakeFS.from_location(tmp_path)
+    merged = pl.DataFrame({"source_offset": list(range(10))})
+    fs.write_parquet(merged, "labels", "date=2026-11-01", file_name("in", 0, 0, 9))
+    fs.write_parquet(merged.head(5), "labels", "date=2026-11-01", file_name("in", 0, 0, 4))  # an input left over
+    fs.write_parquet(merged.head(3), "drift", "date=2026-11-01", "window-a.parquet")
+    fs.write_parquet(merged.head(3), "drift", "date=2026-11-01", "window-b.parquet")
+    assert fs.scan("labels").collect().height == 10
+    assert fs.scan("drift").collect().height == 6

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 import polars as pl
 from pydantic import BeforeValidator
 
-from feedback.lake_files import RANGED_TABLES, covered_paths
+from feedback.lake_files import covered_paths
 
 OBJECT_STORE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "abfss")
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<rest>.*)$")
@@ -127,16 +127,14 @@ class LakeFS:
         return [path for path, _ in self.list_files(*parts)]
 
     def scan(self, table: str) -> pl.LazyFrame | None:
-        """Hive-partitioned lazy scan of a table, or None while it has no file. In the ranged tables a
-        file inside another file's offset range (a compaction's input not yet deleted) is skipped, so
-        no row is read twice."""
+        """Hive-partitioned lazy scan of a table, or None while it has no file. A ranged file inside
+        another file's offset range (a compaction's input not yet deleted) is skipped, so no row is read
+        twice; files not named by offsets are never skipped."""
         paths = self.list_paths(table)
         if not paths:
             return None
-        if table in RANGED_TABLES:
-            skip = covered_paths(paths)
-            paths = [p for p in paths if p not in skip]
-        return self.scan_files(paths)
+        skip = covered_paths(paths)
+        return self.scan_files([p for p in paths if p not in skip])
 
     def scan_files(self, paths: list[str]) -> pl.LazyFrame:
         """Hive-partitioned lazy scan of the given root-relative files."""

@@ -70,12 +70,7 @@ class LocalLakeFS(LakeFS):
             return [e.name for e in entries if e.is_file(follow_symlinks=False)]
 
     def list_files(self, *parts: str) -> list[tuple[str, float]]:
-        folder = self.path(*parts)
-        return [
-            (p.relative_to(self.root).as_posix(), p.stat().st_mtime)
-            for p in sorted(folder.glob("**/*.parquet"))
-            if not p.name.startswith(".")
-        ]
+        return [(p, self.path(p).stat().st_mtime) for p in self.list_paths(*parts)]
 
     def list_folders(self, *parts: str) -> list[str]:
         folder = self.path(*parts)
