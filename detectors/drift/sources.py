@@ -32,6 +32,10 @@ class TimeRange:
     since: datetime | None = None
     until: datetime | None = None
 
+    def __post_init__(self) -> None:
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise DriftInputError(f"--since {self.since.isoformat()} is not before --until {self.until.isoformat()}")
+
     @property
     def bounded(self) -> bool:
         return self.since is not None or self.until is not None
@@ -43,6 +47,14 @@ class TimeRange:
             return False
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
         return (self.since is None or when >= self.since) and (self.until is None or when < self.until)
+
+    def restrict(self, frame: pl.LazyFrame, column: str = "event_time") -> pl.LazyFrame:
+        """`frame` cut to the rows whose `column` lies in the range (the frame form of `contains`)."""
+        if self.since is not None:
+            frame = frame.filter(pl.col(column) >= self.since)
+        if self.until is not None:
+            frame = frame.filter(pl.col(column) < self.until)
+        return frame
 
     def describe(self) -> str:
         def show(t: datetime | None) -> str:
@@ -115,10 +127,7 @@ def sample_snapshots(
     """A uniform sample of `limit` conversations from a conversations table (one row per snapshot:
     a conversation grows turn by turn, so the latest snapshot of each is kept), restricted to
     snapshots inside `window` (event time); and how many conversations there were."""
-    if window.since is not None:
-        snapshots = snapshots.filter(pl.col("event_time") >= window.since)
-    if window.until is not None:
-        snapshots = snapshots.filter(pl.col("event_time") < window.until)
+    snapshots = window.restrict(snapshots)
     ids = snapshots.select(pl.col("conversation_id").unique()).collect()["conversation_id"].sort().to_list()
     if not ids:
         scope = f" with event time in {window.describe()}" if window.bounded else ""
