@@ -52,7 +52,7 @@ def select_c(
     cs: Sequence[float] = (0.01, 0.03, 0.1, 0.3, 1.0),
     n_splits: int = 5,
     sample_weight: np.ndarray | None = None,
-    make: Callable[[float], Pipeline] = lambda c: logistic(c),
+    make: Callable[[float], Pipeline] = logistic,
 ) -> tuple[float, dict[str, float]]:
     """The C with the best grouped-CV AUROC on train (no dev data touched), and every C's score;
     `make(c)` builds the model (a pipeline ending in `logisticregression`)."""
