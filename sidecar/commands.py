@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from sidecar.settings import Settings
@@ -108,7 +109,30 @@ def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
     config = settings.detector_config()
     if args.drift_command == "reference":
         return reference_main(args, config=config, reader=LakeOrJsonlReader())
-    return test_main(args, config=config, reader=LakeOrJsonlReader())
+    from sidecar.errors import LakeWriteError
+
+    fill_test_defaults(args, settings)
+    try:
+        return test_main(args, config=config, reader=LakeOrJsonlReader(), record=partial(record_drift, settings))
+    except (LakeWriteError, OSError) as exc:
+        print(f"the drift events were not recorded: {exc}", file=sys.stderr)
+        return 1
+
+
+def fill_test_defaults(args: argparse.Namespace, settings: Settings) -> None:
+    """`drift test` without --reference / --window tests the configured reference against the configured lake."""
+    args.reference = args.reference or settings.drift_reference
+    args.window = args.window or str(settings.lake_path)
+
+
+def record_drift(settings: Settings, events: list[Any]) -> str:
+    """`drift test --record`: the events into the configured lake's drift table (the dashboard's)."""
+    from feedback.lakefs import LakeFS
+    from sidecar.extensions import write_drift_events
+    from sidecar.lake import Lake
+
+    lake = Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts()))
+    return str(write_drift_events(lake, events))
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:

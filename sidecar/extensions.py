@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol
 
 from detectors.pipeline import ScoreOutcome, Scorer
@@ -66,9 +67,10 @@ class DriftExtension:
     """Tumbling drift windows over the batch's own embeddings; events to `sahaja.drift` and the lake.
 
     Window state lives in memory: after a restart the open window starts again, so a replayed
-    stretch can be tested twice (events are keyed by window id); `sahaja drift test --window LAKE
-    --since/--until` re-tests any stretch from the lake. It fails open: a drift error is logged and
-    counted, and scoring goes on.
+    stretch can be tested twice (events are keyed by window id). Each member sees only its own
+    partitions; the chart's drift CronJob (`sahaja drift test --previous N --record`) tests every
+    whole window of the lake across all of them and is not reset by restarts. It fails open: a drift
+    error is logged and counted, and scoring goes on.
     """
 
     def __init__(self, settings: Settings, lake: Lake, metrics: Metrics) -> None:
@@ -106,9 +108,15 @@ class DriftExtension:
         return Addition(messages, partial(self._write, events))
 
     def _write(self, events: list[Any]) -> None:
-        first = events[0]
-        name = f"window-{first.window_id}-{first.comparison}".replace("/", "_").replace(":", "_")
-        self.lake.write_rows("drift", [e.model_dump() for e in events], first.window_end.date(), name)
+        write_drift_events(self.lake, events)
+
+
+def write_drift_events(lake: Lake, events: list[Any]) -> Path | str:
+    """One drift table file per tested window and comparison, named by them: a window tested again
+    (a replayed batch, a repeated scheduled run) replaces its file instead of adding a second."""
+    first = events[0]
+    name = f"window-{first.window_id}-{first.comparison}".replace("/", "_").replace(":", "_")
+    return lake.write_rows("drift", [e.model_dump() for e in events], first.window_end.date(), name)
 
 
 def build_extensions(settings: Settings, lake: Lake, scorer: Scorer, metrics: Metrics) -> list[BatchExtension]:

@@ -288,3 +288,98 @@ def test_a_lake_on_s3_is_read_like_a_folder(two_day_lake: tuple[Path, Path]) -> 
         }
         code, _ = run_test(reference, "s3://drift-lake/nothing-here", "--since", "2026-01-02")
         assert code == EXIT_BAD_INPUT
+
+
+# ---- scheduled runs: --previous and --record ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "seconds", "since", "until"),
+    [
+        ("2026-01-02T10:59:59+00:00", 3600, "2026-01-02T09:00:00+00:00", "2026-01-02T10:00:00+00:00"),
+        ("2026-01-02T10:00:00+00:00", 3600, "2026-01-02T09:00:00+00:00", "2026-01-02T10:00:00+00:00"),
+        ("2026-01-02T11:30:00+01:00", 3600, "2026-01-02T09:00:00+00:00", "2026-01-02T10:00:00+00:00"),
+        ("2026-01-03T00:05:00+00:00", 86400, "2026-01-02T00:00:00+00:00", "2026-01-03T00:00:00+00:00"),
+    ],
+)
+def test_previous_is_the_last_whole_epoch_aligned_window(now: str, seconds: int, since: str, until: str) -> None:
+    from detectors.drift.sources import TimeRange
+
+    span = TimeRange.last_whole(seconds, datetime.fromisoformat(now))
+    assert (span.since, span.until) == (datetime.fromisoformat(since), datetime.fromisoformat(until))
+
+
+def test_previous_rejects_bad_lengths_and_explicit_ranges(reference: Path, capsys: pytest.CaptureFixture) -> None:
+    for bad in ("0", "-5", "1.5", "hour"):
+        with pytest.raises(SystemExit):
+            parse(add_test_arguments, ["--previous", bad])
+    assert "positive whole number" in capsys.readouterr().err
+    code, _ = run_test(reference, Path("w.jsonl"), "--previous", "3600", "--since", "2026-01-01")
+    assert code == EXIT_BAD_INPUT and "drop --since/--until" in capsys.readouterr().err
+    code, _ = run_test(reference, Path("w.jsonl"), "--record")  # no recorder: detectors alone know no lake
+    assert code == EXIT_BAD_INPUT and "--record needs a lake" in capsys.readouterr().err
+
+
+def scheduled(reference: Path, lake: Path, now: str, *extra: str) -> tuple[int, str]:
+    """`drift test --previous 86400 --record` at `now`, recording into `lake` as `sahaja drift` does."""
+    from functools import partial
+
+    from sidecar.commands import record_drift
+    from sidecar.settings import Settings
+
+    out = io.StringIO()
+    code = drift_test_main(
+        parse(add_test_arguments, ["--reference", str(reference), "--window", str(lake), "--previous", "86400",
+                                   "--record", *extra]),
+        embed=EMBED, out=out, reader=LAKES, now=datetime.fromisoformat(now),
+        record=partial(record_drift, Settings(lake_path=lake)),
+    )
+    return code, out.getvalue()
+
+
+def test_a_scheduled_run_tests_the_last_whole_day_and_records_it_once(
+    two_day_lake: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import shutil
+
+    from sidecar.lake import Lake
+
+    source, reference = two_day_lake
+    lake = tmp_path / "lake"
+    shutil.copytree(source, lake)
+    code, text = scheduled(reference, lake, "2026-01-03T00:05:00+00:00", "--json")
+    assert code == EXIT_OK and "recorded" in capsys.readouterr().err
+    overall = _overall(text)
+    assert overall["drifted"] and overall["window_id"].endswith("@2026-01-02T00:00:00+00:00..2026-01-03T00:00:00+00:00")
+    stored = Lake(lake).scan("drift").collect()  # what the dashboard reads
+    assert stored.height == len(json.loads(text))
+    assert stored.filter(pl.col("test") == "overall")["drifted"].to_list() == [True]
+    # The schedule retried for the same day replaces its file; the day before is a file of its own.
+    assert scheduled(reference, lake, "2026-01-03T23:59:00+00:00")[0] == EXIT_OK
+    assert len(list((lake / "drift").rglob("*.parquet"))) == 1
+    assert scheduled(reference, lake, "2026-01-02T08:00:00+00:00")[0] == EXIT_OK
+    days = Lake(lake).scan("drift").filter(pl.col("test") == "overall").collect()
+    assert sorted(zip(days["window_start"].dt.day(), days["drifted"], strict=True)) == [(1, False), (2, True)]
+
+
+def test_a_scheduled_run_skips_a_quiet_window_and_records_nothing(
+    two_day_lake: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _, reference = two_day_lake
+    lake = two_day_lake[0]
+    code, text = scheduled(reference, lake, "2026-01-09T00:05:00+00:00")
+    assert code == EXIT_OK and text == ""
+    assert "skipped 2026-01-08T00:00:00+00:00..2026-01-09T00:00:00+00:00: no conversations" in capsys.readouterr().err
+    assert not (lake / "drift").exists()
+
+
+def test_sahaja_drift_test_defaults_to_the_configured_reference_and_lake(tmp_path: Path) -> None:
+    from sidecar.commands import fill_test_defaults
+    from sidecar.settings import Settings
+
+    args = parse(add_test_arguments, ["--previous", "3600", "--record"])
+    fill_test_defaults(args, Settings(lake_path=tmp_path / "lake", drift_reference=tmp_path / "ref"))
+    assert (args.reference, args.window) == (tmp_path / "ref", str(tmp_path / "lake"))
+    args = parse(add_test_arguments, ["--reference", "r", "--window", "w.jsonl"])
+    fill_test_defaults(args, Settings(lake_path=tmp_path / "lake", drift_reference=tmp_path / "ref"))
+    assert (args.reference, args.window) == (Path("r"), "w.jsonl")

@@ -418,6 +418,40 @@ def test_compaction_cronjob_runs_the_cli_on_the_workers_lake(tmp_path: Path) -> 
     assert "CronJob" not in kinds(render(merged(ci_values("default"), {"compaction": {"enabled": False}})))
 
 
+def test_drift_cronjob_runs_the_scheduled_lake_test_with_the_workers_reference() -> None:
+    from sidecar.cli import build_parser
+
+    assert not [d for d in render(ci_values("default")) if d["metadata"]["name"].endswith("-drift")]
+    mount = {"name": "ref", "mountPath": "/etc/sahaja/reference", "readOnly": True}
+    values = merged(ci_values("default"), {
+        "driftSchedule": {"enabled": True, "windowSeconds": 86400, "schedule": "7 0 * * *"},
+        "config": {"driftReference": "/etc/sahaja/reference"},
+        "worker": {"extraVolumes": [{"name": "ref", "configMap": {"name": "drift-ref"}}],
+                   "extraVolumeMounts": [mount]},
+        "modelCache": {"source": "initContainer"},
+    })
+    docs = render(values)
+    (job,) = [d for d in docs if d["kind"] == "CronJob" and d["metadata"]["name"].endswith("-drift")]
+    assert job["spec"]["schedule"] == "7 0 * * *" and job["spec"]["concurrencyPolicy"] == "Forbid"
+    spec = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (c,) = spec["containers"]
+    args = build_parser().parse_args(c["args"])
+    assert (args.drift_command, args.previous, args.record, args.window, args.reference) == (
+        "test", 86400, True, None, None)  # the lake and the reference come from the ConfigMap
+    config = one(docs, "ConfigMap")["data"]
+    assert config["SAHAJA_DRIFT_REFERENCE"] == "/etc/sahaja/reference" and "SAHAJA_LAKE_PATH" in config
+    assert c["envFrom"] == container(docs, WORKER)["envFrom"]
+    assert env_of(c)["SAHAJA_PROVIDER"]["value"] == "cpu"
+    assert mount in c["volumeMounts"] and {"name": "ref", "configMap": {"name": "drift-ref"}} in spec["volumes"]
+    worker_mounts = {m["mountPath"] for m in container(docs, WORKER)["volumeMounts"]}
+    assert {m["mountPath"] for m in c["volumeMounts"]} <= worker_mounts  # lake, models, reference
+    assert [i["args"] for i in spec["initContainers"]] == [["model", "build"]]
+    for k8s_version in K8S_VERSIONS:
+        kubernetes_validate.validate(strip(job), k8s_version, strict=True)
+    with pytest.raises(helm.HelmError, match="needs config.driftReference"):
+        render(merged(ci_values("default"), {"driftSchedule": {"enabled": True}}))
+
+
 def test_model_init_container_builds_into_the_mounted_cache() -> None:
     docs = render(merged(ci_values("default"), {"modelCache": {"source": "initContainer"}}))
     spec = one(docs, "Deployment", WORKER)["spec"]["template"]["spec"]
@@ -717,7 +751,9 @@ def test_dockerfile_builds_cpu_and_gpu_targets_as_non_root() -> None:
     assert "sahaja model build" in text
 
 
-@pytest.mark.parametrize("argv", [["run"], ["dashboard"], ["model", "build"]])
+@pytest.mark.parametrize(
+    "argv", [["run"], ["dashboard"], ["model", "build"], ["drift", "test", "--previous", "3600", "--record"]]
+)
 def test_commands_the_chart_runs_exist_in_the_cli(argv: list[str]) -> None:
     from sidecar.cli import build_parser
 

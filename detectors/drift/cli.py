@@ -2,6 +2,9 @@
 
 `drift test --window LAKE --since T1 --until T2` re-tests any stretch of stored traffic with the
 scores the worker stored: the worker's own windows live in memory and start again after a restart.
+`drift test --previous 3600 --record` is the scheduled form (the chart's drift CronJob): it tests the
+last whole hour of the lake, across every partition, and records the events in the lake's drift
+table, where the dashboard reads them; a run repeated for the same hour replaces its own file.
 
 The entry point wires these into its parser (`add_reference_arguments`, `add_test_arguments`) and
 calls `reference_main(args)` / `test_main(args)`. Exit codes: 0 when the command ran (whatever
@@ -23,7 +26,7 @@ import numpy as np
 from detectors.config import DetectorConfig
 from detectors.drift.build import DEFAULT_CLUSTERS, DEFAULT_MIN_WINDOW, DEFAULT_SAMPLE, build_reference
 from detectors.drift.calibrate import calibrate
-from detectors.drift.errors import DriftError
+from detectors.drift.errors import DriftError, DriftInputError, EmptyWindowError, WindowTooSmallError
 from detectors.drift.events import OVERALL, DriftEvent
 from detectors.drift.reference import ReferenceProfile
 from detectors.drift.sources import JsonlReader, SourceReader, TimeRange
@@ -33,6 +36,7 @@ from detectors.errors import SahajaDetectorError
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+Record = Callable[[list[DriftEvent]], str]  # stores events, returns where (the sahaja CLI: the lake)
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 DEFAULT_WINDOW = 2000
@@ -62,14 +66,31 @@ def utc_time(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def positive_seconds(text: str) -> int:
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of seconds (3600: an hour)")
+    return seconds
+
+
 def add_test_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reference", type=Path, required=True)
+    parser.add_argument("--reference", type=Path, help="reference folder (sahaja CLI default: SAHAJA_DRIFT_REFERENCE)")
     parser.add_argument(
-        "--window", required=True,
-        help="JSONL file of conversations, or the worker's lake (folder or s3:// URL; its stored scores are used)",
+        "--window",
+        help="JSONL file of conversations, or the worker's lake (folder or s3:// URL; its stored scores are used); "
+        "sahaja CLI default: SAHAJA_LAKE_PATH",
     )
     parser.add_argument("--since", type=utc_time, help="first event time to include (ISO 8601, UTC when no zone)")
     parser.add_argument("--until", type=utc_time, help="event time to stop before (exclusive)")
+    parser.add_argument(
+        "--previous", type=positive_seconds, metavar="SECONDS",
+        help="instead of --since/--until: the last whole window of this many seconds before now, aligned to the "
+        "epoch like the worker's time windows (for a schedule: 3600 run at :05 tests the hour that just ended)",
+    )
+    parser.add_argument("--record", action="store_true", help="also store the events in the lake's drift table")
     parser.add_argument(
         "--limit", type=int,
         help="conversations to test (uniform sample); default: a lake gives the reference's calibrated window "
@@ -173,11 +194,17 @@ def test_main(
     embed: Embed | None = None,
     out: TextIO = sys.stdout,
     reader: SourceReader | None = None,
+    record: Record | None = None,
+    now: datetime | None = None,
 ) -> int:
     config = config or DetectorConfig()
     reader = reader or JsonlReader()
     try:
-        span = TimeRange(getattr(args, "since", None), getattr(args, "until", None))
+        span = test_range(args, now or datetime.now(UTC))
+        if args.reference is None or args.window is None:
+            raise DriftInputError("give --reference and --window (the sahaja CLI fills both from its settings)")
+        if getattr(args, "record", False) and record is None:
+            raise DriftInputError("--record needs a lake to write to: run it through the sahaja CLI")
         profile = ReferenceProfile.load(Path(args.reference))
         source = str(args.window)
         lake = reader.is_lake(source)
@@ -203,6 +230,13 @@ def test_main(
         if span.bounded:
             window_id += f"@{span.describe()}"
         events = evaluate_window(profile, window, window_id=window_id, seed=args.seed)
+    except (EmptyWindowError, WindowTooSmallError) as exc:
+        if getattr(args, "previous", None) is None:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        # A schedule meets quiet hours: skipped, as the worker skips a small window, not a failed run.
+        print(f"skipped {span.describe()}: {exc}", file=sys.stderr)
+        return EXIT_OK
     except (SahajaDetectorError, DriftError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -210,7 +244,19 @@ def test_main(
         print(json.dumps([e.model_dump(mode="json") for e in events], indent=2), file=out)
     else:
         print(format_events(events), file=out)
+    if record is not None and getattr(args, "record", False):  # after the verdict is out: a write may fail
+        print(f"recorded {len(events)} events in {record(events)}", file=sys.stderr)
     return EXIT_OK
+
+
+def test_range(args: argparse.Namespace, now: datetime) -> TimeRange:
+    """The event-time range of `drift test`: --since/--until as given, or the --previous whole window."""
+    since, until, previous = getattr(args, "since", None), getattr(args, "until", None), getattr(args, "previous", None)
+    if previous is None:
+        return TimeRange(since, until)
+    if since is not None or until is not None:
+        raise DriftInputError("--previous picks the range itself: drop --since/--until")
+    return TimeRange.last_whole(previous, now)
 
 
 def window_limit(profile: ReferenceProfile) -> int:

@@ -8,6 +8,7 @@ SahajaDetectorError
     ├── DimensionMismatchError       embeddings of another width than the reference (the model changed)
     ├── WindowTooSmallError          fewer conversations than the tests need
     └── DriftInputError              a JSONL or lake source that cannot be read
+        └── EmptyWindowError         no conversations in the asked event-time range
 """
 
 from __future__ import annotations
@@ -43,3 +44,7 @@ class WindowTooSmallError(DriftError):
 
 class DriftInputError(DriftError):
     pass
+
+
+class EmptyWindowError(DriftInputError):
+    """Nothing to test in the range: bad input when asked by hand, a quiet hour for a schedule."""

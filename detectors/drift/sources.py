@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from detectors.drift.build import Reservoir
-from detectors.drift.errors import DriftInputError
+from detectors.drift.errors import DriftInputError, EmptyWindowError
 from detectors.schema import SCORE_COLUMNS, Conversation, ScoreRecord
 
 
@@ -35,6 +35,15 @@ class TimeRange:
     def __post_init__(self) -> None:
         if self.since is not None and self.until is not None and self.since >= self.until:
             raise DriftInputError(f"--since {self.since.isoformat()} is not before --until {self.until.isoformat()}")
+
+    @classmethod
+    def last_whole(cls, seconds: int, now: datetime) -> TimeRange:
+        """The latest whole window of `seconds` that ended at or before `now`, aligned to the epoch as
+        the worker's time windows are, so a scheduled run tests each hour (day...) exactly once."""
+        if seconds <= 0:
+            raise DriftInputError(f"a window must last a positive number of seconds, not {seconds}")
+        end = int(now.timestamp() // seconds) * seconds
+        return cls(datetime.fromtimestamp(end - seconds, UTC), datetime.fromtimestamp(end, UTC))
 
     @property
     def bounded(self) -> bool:
@@ -117,7 +126,7 @@ class JsonlReader:
             )
         conversations, seen = read_jsonl(path, limit, seed, window)
         if not conversations and window.bounded:
-            raise DriftInputError(f"no conversations in {path} with a timestamp in {window.describe()}")
+            raise EmptyWindowError(f"no conversations in {path} with a timestamp in {window.describe()}")
         return Source(conversations, None, seen)
 
 
@@ -131,7 +140,7 @@ def sample_snapshots(
     ids = snapshots.select(pl.col("conversation_id").unique()).collect()["conversation_id"].sort().to_list()
     if not ids:
         scope = f" with event time in {window.describe()}" if window.bounded else ""
-        raise DriftInputError(f"no conversations in {where}{scope}")
+        raise EmptyWindowError(f"no conversations in {where}{scope}")
     rng = np.random.default_rng(seed)
     chosen = ids
     if limit is not None and len(ids) > limit:
