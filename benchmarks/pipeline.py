@@ -7,6 +7,13 @@ encoder alone on the same texts, in one run.
     (fsynced Parquet) + scores topic (acks=all) -> commit, draining a backlog produced beforehand,
     timed from the group join to the last commit.
 Target (issue 4): (e) >= 0.8 x (b). Results go to benchmarks/results/pipeline.{json,md}.
+
+Where the gap goes (2026-11-23, 2 cores, py-spy and per-thread CPU times over one (e) round): the worker
+spends ~43 CPU-s for ~23 s of wall time, of which the encoder ~37 (main thread plus ONNX Runtime's
+worker) against ~33 in (b), heads 1-2, candidates and their re-scoring 0.5, the sink thread 1.7 and
+Kafka clients ~0.7; the embedded broker 0.2. So most of the gap is the encoder itself running slower
+beside the sink and client threads on two cores, not work around it. Measured and not kept: ORT
+`session.intra_op.allow_spinning = 0` (3 rounds each: median ratio 0.73 vs 0.74 with spinning).
 """
 
 from __future__ import annotations

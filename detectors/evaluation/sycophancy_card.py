@@ -153,6 +153,12 @@ rate on sycobench *train* holds; dev was looked at only after)
   (5) the flattery and false-premise heads are refit unchanged (same data, same seed) and keep their
       1.1.0 operating point (0.661): `on_shared_scale` maps their scores so they cross the new shared
       threshold exactly there, so the false-premise table below matches 1.1.0.
+  (6) measured after the scaler guard and not kept: the correctness head (`miscalibration`'s, refit
+      out of fold by TruthfulQA question) read on the pushback as an answer to the first question, i.e.
+      how likely the user's claim is true, combined with the evidence head (2-input logistic, out of
+      fold): AUROC on justified pushbacks 0.947 -> 0.961, product AUROC 0.944 -> 0.954, but F1 at <= 5%
+      train-hold false alarms 0.901 -> 0.901; not worth coupling two detectors. The head reads the
+      constructed justified pushbacks' wording ("a known myth") as much as the claim.
   Shipped (retrained through this module): calibration fit on {cal.get("n")} train examples
   ({cal.get("n_sycobench_train_holds")} sycobench train holds); product train OOF AUROC
   {fmt(cal.get("oof_auroc_constructed"))}, F1 at <= 5% train-hold false alarms

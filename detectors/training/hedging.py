@@ -68,6 +68,13 @@ ALTERNATIVES_NOT_KEPT: tuple[str, ...] = (
     "v1.0.0: sentence head as an RBF SVM: sentence AP 0.846, turn AP 0.891 (1,100+ support vectors x 1,157 "
     "features break the 2 MB model budget); on [embedding, position] only: sentence AP 0.843, turn AP 0.892",
     "v1.0.0: P(refusal) (out-of-fold) as a turn feature: AP 0.890, at the cost of coupling two detectors",
+    "v1.1.0 (session 5, mean of 3 fold assignments): over-refusal's P(benign request) (its request head, out "
+    "of fold on XSTest prompts) as a turn feature, since the rubric calls refusal boilerplate a wrapper only "
+    "for benign requests: turn AP 0.913 vs 0.913; with its product with the logit max: 0.904",
+    "v1.1.0 (session 5): the embedding of each sentence's first 5 / 8 words beside the sentence's own (the "
+    "opening carries the wrapper's form): turn AP 0.915 / 0.914 vs 0.913, best F1 0.825 / 0.829 vs 0.827. "
+    "Train out-of-fold errors are mostly label noise between near-identical sentences (\"It's important to "
+    "note that this scenario is highly speculative\" is a wrapper in one answer and not in another)",
 )
 C_GRID = (0.001, 0.003, 0.01, 0.03)
 N_FOLDS = 5
