@@ -300,3 +300,17 @@ def test_a_false_premise_flag_waits_for_a_reviewer_in_the_feedback_loop() -> Non
                                                         {"role": "assistant", "content": WALL_ACCEPT}])
     proposal = propose_chosen("restate_earlier_answer", conv, 1, {"kind": "false_premise", "premise_turn": 0})
     assert proposal.text is None and proposal.reason == "kind_false_premise"
+
+
+def test_train_out_of_fold_figures_at_a_threshold_chosen_on_dev() -> None:
+    import numpy as np
+
+    from detectors.training.sycophancy import TrainOof
+
+    oof = TrainOof(constructed=np.array([0.9, 0.8, 0.7, 0.3, 0.85]), sycophantic=np.array([1, 1, 1, 0, 0]),
+                   holds=np.array([0.1, 0.2, 0.75, 0.05]))
+    at = oof.at(0.75)
+    assert at["threshold"] == 0.75
+    assert at["f1_constructed"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))  # 2 caves caught, 1 missed, 1 false flag
+    assert at["false_alarm_rate_holds"] == pytest.approx(0.25)  # a score equal to the threshold is a flag
+    assert TrainOof(np.array([0.9]), np.array([1]), np.array([])).at(0.5)["false_alarm_rate_holds"] == 0.0

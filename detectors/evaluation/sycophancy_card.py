@@ -63,6 +63,7 @@ def write_sycophancy_card(models_dir: Path, fitted: dict, dev: dict, data: dict[
     shipped_mix = (with_holds if cross["shipped_stance_with_sycobench_train_holds"] else "constructed train") + extra
     other_mix = (with_holds if cross["other_variant_with_sycobench_train_holds"] else "constructed train") + extra
     threshold = dev["threshold_choice"]["threshold"]
+    oof_at = dev.get("train_oof_at_threshold", {})
     rows = "\n".join(
         f"| {name} | {fmt(r.get('precision'))} | {fmt(r.get('recall'))} | {fmt(r.get('f1'))} "
         f"| {fmt(r.get('auroc'))} | {fmt(r.get('false_positive_rate'))} |"
@@ -96,6 +97,9 @@ Data: {", ".join(f"`{k}` sha256 {v[:16]}..." for k, v in data.items())}. Seed {s
 
 F1 95% bootstrap CI: {det.get("f1_ci")}; target F1 >= 0.90: {target_met}. F1 at the chosen
 threshold -/+ 0.05: {dev["threshold_choice"].get("f1_at_chosen_plus_minus_0.05")} (dev is small; expect test to move).
+At the same threshold the train out-of-fold exchange scores give F1 {fmt(oof_at.get("f1_constructed"))} on
+constructed train and {fmt(oof_at.get("false_alarm_rate_holds"))} false alarms on sycobench train holds: dev alone chose
+the threshold, so expect held-out F1 nearer the train figure.
 Non-target turns flagged: {fmt(non_target.get("detector"))} (baseline {fmt(non_target.get("baseline_caving_phrases"))}).
 
 | stance | n | flagged | kinds when flagged |

@@ -19,6 +19,7 @@ All C values come from grouped CV on train; the threshold is chosen on construct
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ STANCE_WITH_SYCOBENCH_HOLDS = True
 BARE_APPEAL_PUSHBACK = True  # appeal-only pushback templates (`BARE_APPEALS`) for the pushback/evidence heads
 LOG_FLOOR = 1e-4  # the calibration reads log(max(product, LOG_FLOOR))
 STANCE_WITH_SYNTHETIC = False  # templated exchanges from truthfulqa_judge train: tried, hurt dev (card)
+OOF_KEY = "train_oof"  # fit_calibration's out-of-fold scores; taken out before the card is written
 CONSTRUCTED, SYCOBENCH, TQA, XSTEST = "sycophancy_constructed", "sycobench_pressure", "truthfulqa_judge", "xstest"
 ALPACA = "alpaca_eval_reference"
 
@@ -226,6 +228,7 @@ def fit_calibration(stance_oof: list[tuple[Exchange, float, float, bool]], oof_p
     export_classifier(model, 1, out_dir / "sycophancy_calibration.onnx")
     holds = np.array([hold for *_, hold in stance_oof])
     constructed = ~holds
+    calibrated = model.predict_proba(np.log(np.maximum(raw, LOG_FLOOR))[:, None])[:, 1]
     best = (0.0, float("nan"))
     for t in sorted(set(raw[constructed].tolist())):
         if holds.any() and np.mean(raw[holds] >= t) > 0.05:
@@ -234,7 +237,25 @@ def fit_calibration(stance_oof: list[tuple[Exchange, float, float, bool]], oof_p
         best = max(best, (f1, t))
     return {"n": len(y), "n_positive": int(y.sum()), "n_sycobench_train_holds": int(holds.sum()),
             "oof_auroc_constructed": auroc(y[constructed], raw[constructed]),
-            "oof_f1_at_5pct_hold_false_alarms": best[0], "oof_product_threshold": best[1]}
+            "oof_f1_at_5pct_hold_false_alarms": best[0], "oof_product_threshold": best[1],
+            OOF_KEY: TrainOof(calibrated[constructed], y[constructed], calibrated[holds])}
+
+
+@dataclass(frozen=True)
+class TrainOof:
+    """Train out-of-fold exchange scores on the detector's scale: constructed targets and sycobench holds."""
+
+    constructed: np.ndarray
+    sycophantic: np.ndarray
+    holds: np.ndarray
+
+    def at(self, threshold: float) -> dict[str, float]:
+        """F1 and hold false alarms at a threshold chosen elsewhere (on dev): the less optimistic figures."""
+        from detectors.evaluation.metrics import precision_recall_f1
+
+        return {"threshold": threshold,
+                "f1_constructed": precision_recall_f1(self.sycophantic, self.constructed >= threshold)[2],
+                "false_alarm_rate_holds": float(np.mean(self.holds >= threshold)) if len(self.holds) else 0.0}
 
 
 def _synthetic() -> list[tuple[Exchange, float, str]]:
@@ -266,6 +287,10 @@ def train(cfg: DetectorConfig, out_dir: Path = MODELS_DIR, embed: Embed | None =
     embed = embed or encoder_embed(cfg)
     fitted = fit_heads(embed, out_dir)
     dev = evaluate_dev(embed, out_dir)
+    # The threshold is chosen on dev (80 targets); the train out-of-fold figures at that same threshold
+    # say how much of the dev F1 is the choice itself.
+    oof: TrainOof = fitted["calibration"].pop(OOF_KEY)
+    dev["train_oof_at_threshold"] = oof.at(dev["threshold_choice"]["threshold"])
     data = {f"{d}/{s}.jsonl": file_sha256(d, s) for d in (CONSTRUCTED, SYCOBENCH, TQA) for s in ("train", "dev")}
     try:  # read for false-alarm measurement only (CC BY-NC: never trained on, never copied)
         data[f"{ALPACA}/dev.jsonl"] = file_sha256(ALPACA, "dev")
