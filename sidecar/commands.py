@@ -112,9 +112,12 @@ def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
     from sidecar.errors import LakeWriteError
 
     fill_test_defaults(args, settings)
+    from kafka.errors import KafkaError
+
+    record = partial(record_drift, settings, lake=args.record, publish=args.publish)
     try:
-        return test_main(args, config=config, reader=LakeOrJsonlReader(), record=partial(record_drift, settings))
-    except (LakeWriteError, OSError) as exc:
+        return test_main(args, config=config, reader=LakeOrJsonlReader(), record=record)
+    except (LakeWriteError, OSError, KafkaError) as exc:
         print(f"the drift events were not recorded: {exc}", file=sys.stderr)
         return 1
 
@@ -125,14 +128,26 @@ def fill_test_defaults(args: argparse.Namespace, settings: Settings) -> None:
     args.window = args.window or str(settings.lake_path)
 
 
-def record_drift(settings: Settings, events: list[Any]) -> str:
-    """`drift test --record`: the events into the configured lake's drift table (the dashboard's)."""
+def record_drift(settings: Settings, events: list[Any], *, lake: bool = True, publish: bool = False) -> str:
+    """`drift test --record / --publish`: the events into the configured lake's drift table (the
+    dashboard's) and/or onto the drift topic, keyed by window id like the worker's; returns where."""
     from feedback.lakefs import LakeFS
     from sidecar.extensions import write_drift_events
     from sidecar.lake import Lake
 
-    lake = Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts()))
-    return str(write_drift_events(lake, events))
+    where = []
+    if lake:
+        where.append(str(write_drift_events(Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts())),
+                                            events)))
+    if publish:
+        publisher = KafkaPublisher(settings)
+        try:
+            for event in events:
+                publisher.send(settings.drift_topic, event.window_id.encode(), event.model_dump_json().encode())
+        finally:
+            publisher.close()
+        where.append(f"topic {settings.drift_topic}")
+    return " and ".join(where)
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -24,6 +25,7 @@ from detectors.drift.cli import (
     test_main as drift_test_main,
 )
 from sidecar.drift_source import LakeOrJsonlReader
+from sidecar.lake import Lake
 from tests.drift_synthetic import HashingEmbedder, topic_mix
 from tests.s3_server import moto_s3, point_aws_at
 
@@ -317,10 +319,12 @@ def test_previous_rejects_bad_lengths_and_explicit_ranges(reference: Path, capsy
     code, _ = run_test(reference, Path("w.jsonl"), "--previous", "3600", "--since", "2026-01-01")
     assert code == EXIT_BAD_INPUT and "drop --since/--until" in capsys.readouterr().err
     code, _ = run_test(reference, Path("w.jsonl"), "--record")  # no recorder: detectors alone know no lake
-    assert code == EXIT_BAD_INPUT and "--record needs a lake" in capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT and "need a lake or a topic" in capsys.readouterr().err
+    code, _ = run_test(reference, Path("w.jsonl"), "--publish")
+    assert code == EXIT_BAD_INPUT and "need a lake or a topic" in capsys.readouterr().err
 
 
-def scheduled(reference: Path, lake: Path, now: str, *extra: str) -> tuple[int, str]:
+def scheduled(reference: Path, lake: Path, now: str, *extra: str, settings: Any = None) -> tuple[int, str]:
     """`drift test --previous 86400 --record` at `now`, recording into `lake` as `sahaja drift` does."""
     from functools import partial
 
@@ -328,11 +332,11 @@ def scheduled(reference: Path, lake: Path, now: str, *extra: str) -> tuple[int, 
     from sidecar.settings import Settings
 
     out = io.StringIO()
+    args = parse(add_test_arguments, ["--reference", str(reference), "--window", str(lake), "--previous", "86400",
+                                      "--record", *extra])
     code = drift_test_main(
-        parse(add_test_arguments, ["--reference", str(reference), "--window", str(lake), "--previous", "86400",
-                                   "--record", *extra]),
-        embed=EMBED, out=out, reader=LAKES, now=datetime.fromisoformat(now),
-        record=partial(record_drift, Settings(lake_path=lake)),
+        args, embed=EMBED, out=out, reader=LAKES, now=datetime.fromisoformat(now),
+        record=partial(record_drift, settings or Settings(lake_path=lake), lake=args.record, publish=args.publish),
     )
     return code, out.getvalue()
 
@@ -342,7 +346,6 @@ def test_a_scheduled_run_tests_the_last_whole_day_and_records_it_once(
 ) -> None:
     import shutil
 
-    from sidecar.lake import Lake
 
     source, reference = two_day_lake
     lake = tmp_path / "lake"
@@ -383,3 +386,25 @@ def test_sahaja_drift_test_defaults_to_the_configured_reference_and_lake(tmp_pat
     args = parse(add_test_arguments, ["--reference", "r", "--window", "w.jsonl"])
     fill_test_defaults(args, Settings(lake_path=tmp_path / "lake", drift_reference=tmp_path / "ref"))
     assert (args.reference, args.window) == (Path("r"), "w.jsonl")
+
+
+def test_a_scheduled_run_can_also_publish_its_events_like_the_worker(
+    two_day_lake: tuple[Path, Path], tmp_path: Path, settings_factory: Any
+) -> None:
+    import shutil
+
+    from sidecar.broker import create_topics
+    from tests.kafka_helpers import read_all
+
+    source, reference = two_day_lake
+    lake = tmp_path / "lake"
+    shutil.copytree(source, lake)
+    settings = settings_factory(lake_path=lake, drift_topic=f"drift-{tmp_path.name}")
+    create_topics(settings.kafka_bootstrap_servers, [settings.drift_topic])
+    code, text = scheduled(reference, lake, "2026-01-03T00:05:00+00:00", "--json", "--publish", settings=settings)
+    assert code == EXIT_OK
+    events = json.loads(text)
+    messages = read_all(settings.kafka_bootstrap_servers, settings.drift_topic, expected=len(events))
+    assert len(messages) == len(events) == Lake(lake).scan("drift").collect().height
+    assert {m.key.decode() for m in messages} == {events[0]["window_id"]}
+    assert sorted(json.loads(m.value)["test"] for m in messages) == sorted(e["test"] for e in events)

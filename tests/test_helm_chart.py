@@ -448,8 +448,19 @@ def test_drift_cronjob_runs_the_scheduled_lake_test_with_the_workers_reference()
     assert [i["args"] for i in spec["initContainers"]] == [["model", "build"]]
     for k8s_version in K8S_VERSIONS:
         kubernetes_validate.validate(strip(job), k8s_version, strict=True)
+    assert "--publish" not in c["args"] and "SAHAJA_SASL_PASSWORD" not in env_of(c)
     with pytest.raises(helm.HelmError, match="needs config.driftReference"):
         render(merged(ci_values("default"), {"driftSchedule": {"enabled": True}}))
+
+    # Publishing to the drift topic brings the worker's Kafka credentials and CA (SASL_SSL set).
+    prod = render(ci_values("gpu-keda"))
+    (job,) = [d for d in prod if d["kind"] == "CronJob" and d["metadata"]["name"].endswith("-drift")]
+    (c,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert build_parser().parse_args(c["args"]).publish
+    worker = container(prod, WORKER)
+    for name in ("SAHAJA_SASL_USERNAME", "SAHAJA_SASL_PASSWORD"):
+        assert env_of(c)[name] == env_of(worker)[name]
+    assert {"name": "sahaja-kafka-tls", "mountPath": "/etc/sahaja/kafka-tls", "readOnly": True} in c["volumeMounts"]
 
 
 def test_model_init_container_builds_into_the_mounted_cache() -> None:

@@ -5,6 +5,7 @@ scores the worker stored: the worker's own windows live in memory and start agai
 `drift test --previous 3600 --record` is the scheduled form (the chart's drift CronJob): it tests the
 last whole hour of the lake, across every partition, and records the events in the lake's drift
 table, where the dashboard reads them; a run repeated for the same hour replaces its own file.
+`--publish` also sends them to the drift topic, as the worker does.
 
 The entry point wires these into its parser (`add_reference_arguments`, `add_test_arguments`) and
 calls `reference_main(args)` / `test_main(args)`. Exit codes: 0 when the command ran (whatever
@@ -36,7 +37,7 @@ from detectors.errors import SahajaDetectorError
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 
 Embed = Callable[[Sequence[str]], np.ndarray]
-Record = Callable[[list[DriftEvent]], str]  # stores events, returns where (the sahaja CLI: the lake)
+Record = Callable[[list[DriftEvent]], str]  # stores events, returns where (the sahaja CLI: lake and/or topic)
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 DEFAULT_WINDOW = 2000
@@ -91,6 +92,10 @@ def add_test_arguments(parser: argparse.ArgumentParser) -> None:
         "epoch like the worker's time windows (for a schedule: 3600 run at :05 tests the hour that just ended)",
     )
     parser.add_argument("--record", action="store_true", help="also store the events in the lake's drift table")
+    parser.add_argument(
+        "--publish", action="store_true",
+        help="also send the events to the drift topic, keyed by window id as the worker sends them",
+    )
     parser.add_argument(
         "--limit", type=int,
         help="conversations to test (uniform sample); default: a lake gives the reference's calibrated window "
@@ -203,8 +208,8 @@ def test_main(
         span = test_range(args, now or datetime.now(UTC))
         if args.reference is None or args.window is None:
             raise DriftInputError("give --reference and --window (the sahaja CLI fills both from its settings)")
-        if getattr(args, "record", False) and record is None:
-            raise DriftInputError("--record needs a lake to write to: run it through the sahaja CLI")
+        if _keeps(args) and record is None:
+            raise DriftInputError("--record / --publish need a lake or a topic: run it through the sahaja CLI")
         profile = ReferenceProfile.load(Path(args.reference))
         source = str(args.window)
         lake = reader.is_lake(source)
@@ -244,9 +249,13 @@ def test_main(
         print(json.dumps([e.model_dump(mode="json") for e in events], indent=2), file=out)
     else:
         print(format_events(events), file=out)
-    if record is not None and getattr(args, "record", False):  # after the verdict is out: a write may fail
+    if record is not None and _keeps(args):  # after the verdict is out: a write may fail
         print(f"recorded {len(events)} events in {record(events)}", file=sys.stderr)
     return EXIT_OK
+
+
+def _keeps(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "record", False) or getattr(args, "publish", False))
 
 
 def test_range(args: argparse.Namespace, now: datetime) -> TimeRange:
