@@ -457,7 +457,7 @@ def test_drift_cronjob_runs_the_scheduled_lake_test_with_the_workers_reference()
     (job,) = [d for d in prod if d["kind"] == "CronJob" and d["metadata"]["name"].endswith("-drift")]
     (c,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     assert build_parser().parse_args(c["args"]).publish
-    assert one(prod, "ConfigMap")["data"]["SAHAJA_ENCODER_VARIANT"] == "fp16"  # the GPU workers' variant
+    assert one(prod, "ConfigMap", "rel-sahaja-config")["data"]["SAHAJA_ENCODER_VARIANT"] == "fp16"  # GPU workers
     assert (env_of(c)["SAHAJA_ENCODER_VARIANT"]["value"], env_of(c)["SAHAJA_PROVIDER"]["value"]) == ("auto", "cpu")
     worker = container(prod, WORKER)
     for name in ("SAHAJA_SASL_USERNAME", "SAHAJA_SASL_PASSWORD"):
