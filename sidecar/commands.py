@@ -109,11 +109,11 @@ def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
     config = settings.detector_config()
     if args.drift_command == "reference":
         return reference_main(args, config=config, reader=LakeOrJsonlReader())
+    from kafka.errors import KafkaError
+
     from sidecar.errors import LakeWriteError
 
     fill_test_defaults(args, settings)
-    from kafka.errors import KafkaError
-
     record = partial(record_drift, settings, lake=args.record, publish=args.publish)
     try:
         return test_main(args, config=config, reader=LakeOrJsonlReader(), record=record)
@@ -132,7 +132,7 @@ def record_drift(settings: Settings, events: list[Any], *, lake: bool = True, pu
     """`drift test --record / --publish`: the events into the configured lake's drift table (the
     dashboard's) and/or onto the drift topic, keyed by window id like the worker's; returns where."""
     from feedback.lakefs import LakeFS
-    from sidecar.extensions import write_drift_events
+    from sidecar.extensions import drift_message, write_drift_events
     from sidecar.lake import Lake
 
     where = []
@@ -143,7 +143,7 @@ def record_drift(settings: Settings, events: list[Any], *, lake: bool = True, pu
         publisher = KafkaPublisher(settings)
         try:
             for event in events:
-                publisher.send(settings.drift_topic, event.window_id.encode(), event.model_dump_json().encode())
+                publisher.send(settings.drift_topic, *drift_message(event))
         finally:
             publisher.close()
         where.append(f"topic {settings.drift_topic}")

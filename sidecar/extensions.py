@@ -104,11 +104,16 @@ class DriftExtension:
         for event in events:
             if event.drifted:
                 self.metrics.drift_alarms.labels(test=event.test.split(":")[0]).inc()
-        messages = [(self.topic, event.window_id.encode(), event.model_dump_json().encode()) for event in events]
+        messages = [(self.topic, *drift_message(event)) for event in events]
         return Addition(messages, partial(self._write, events))
 
     def _write(self, events: list[Any]) -> None:
         write_drift_events(self.lake, events)
+
+
+def drift_message(event: Any) -> tuple[bytes, bytes]:
+    """(key, value) of a drift event on the drift topic: keyed by window id, so a consumer can dedupe."""
+    return event.window_id.encode(), event.model_dump_json().encode()
 
 
 def write_drift_events(lake: Lake, events: list[Any]) -> Path | str:
