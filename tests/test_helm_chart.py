@@ -448,6 +448,8 @@ def test_drift_cronjob_runs_the_scheduled_lake_test_with_the_workers_reference()
     assert [i["args"] for i in spec["initContainers"]] == [["model", "build"]]
     for k8s_version in K8S_VERSIONS:
         kubernetes_validate.validate(strip(job), k8s_version, strict=True)
+    assert "create job --from=cronjob/rel-sahaja-drift" in notes(values)
+    assert "-drift" not in notes(ci_values("default"))
     assert "--publish" not in c["args"] and "SAHAJA_SASL_PASSWORD" not in env_of(c)
     with pytest.raises(helm.HelmError, match="needs config.driftReference"):
         render(merged(ci_values("default"), {"driftSchedule": {"enabled": True}}))
