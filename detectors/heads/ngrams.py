@@ -13,8 +13,6 @@ from functools import lru_cache
 
 import numpy as np
 
-DEFAULT_BUCKETS = 4096
-DEFAULT_VALUE = 5.0
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -32,7 +30,7 @@ def key_hash(key: str) -> int:
     return zlib.crc32(key.encode("utf-8"))
 
 
-def hashed_ngrams(texts: list[str], buckets: int = DEFAULT_BUCKETS, value: float = DEFAULT_VALUE) -> np.ndarray:
+def hashed_ngrams(texts: list[str], buckets: int, value: float) -> np.ndarray:
     """[len(texts), buckets] float32: `value` in the bucket of every n-gram of each text, else 0.
 
     `value` sets the indicators' scale against standardised dense columns (they are not standardised)."""
