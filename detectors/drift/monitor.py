@@ -19,6 +19,7 @@ import numpy as np
 from detectors.drift.errors import WindowTooSmallError
 from detectors.drift.events import DriftEvent
 from detectors.drift.reference import ReferenceProfile
+from detectors.drift.sources import epoch_bucket
 from detectors.drift.text import drift_text, reply_length
 from detectors.drift.window import WindowData, evaluate_window
 from detectors.schema import ScoreRecord, SourcedConversation
@@ -117,7 +118,7 @@ class DriftMonitor:
 
     def _observe_by_time(self, part: WindowData) -> list[DriftEvent]:
         events: list[DriftEvent] = []
-        buckets = np.array([int(t.timestamp() // self.window_seconds) for t in part.event_times])
+        buckets = np.array([epoch_bucket(t, self.window_seconds) for t in part.event_times])
         if self._bucket is None:
             self._bucket = int(buckets[0])
         start = 0

@@ -24,6 +24,12 @@ from detectors.drift.errors import DriftInputError, EmptyWindowError
 from detectors.schema import SCORE_COLUMNS, Conversation, ScoreRecord
 
 
+def epoch_bucket(when: datetime, seconds: float) -> int:
+    """Index of the `seconds`-long window, aligned to the epoch, that `when` falls in: the worker's
+    time windows and the scheduled `--previous` runs cut traffic by this one rule."""
+    return int(when.timestamp() // seconds)
+
+
 @dataclass(frozen=True)
 class TimeRange:
     """[since, until) on event time (UTC); either end may be open. A conversation without a
@@ -42,7 +48,7 @@ class TimeRange:
         the worker's time windows are, so a scheduled run tests each hour (day...) exactly once."""
         if seconds <= 0:
             raise DriftInputError(f"a window must last a positive number of seconds, not {seconds}")
-        end = int(now.timestamp() // seconds) * seconds
+        end = epoch_bucket(now, seconds) * seconds
         return cls(datetime.fromtimestamp(end - seconds, UTC), datetime.fromtimestamp(end, UTC))
 
     @property
