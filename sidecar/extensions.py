@@ -105,10 +105,7 @@ class DriftExtension:
             if event.drifted:
                 self.metrics.drift_alarms.labels(test=event.test.split(":")[0]).inc()
         messages = [(self.topic, *drift_message(event)) for event in events]
-        return Addition(messages, partial(self._write, events))
-
-    def _write(self, events: list[Any]) -> None:
-        write_drift_events(self.lake, events)
+        return Addition(messages, partial(write_drift_events, self.lake, events))
 
 
 def drift_message(event: Any) -> tuple[bytes, bytes]:
