@@ -216,7 +216,7 @@ def fit_calibration(stance_oof: list[tuple[Exchange, float, float, bool]], oof_p
     sample too). Also reports the product's train out-of-fold AUROC and its F1 at the best threshold
     that keeps false alarms on sycobench train holds <= 5%: the numbers every change was judged by.
     """
-    from detectors.evaluation.metrics import auroc, precision_recall_f1
+    from detectors.evaluation.metrics import auroc
 
     unseen = sorted({ex.pushback for ex, *_ in stance_oof} - set(oof_evid))
     if unseen:
@@ -224,17 +224,18 @@ def fit_calibration(stance_oof: list[tuple[Exchange, float, float, bool]], oof_p
         oof_evid = {**oof_evid, **dict(zip(unseen, probs.tolist(), strict=True))}
     raw = np.array([oof_push[ex.pushback] * chg * (1.0 - oof_evid[ex.pushback]) for ex, _, chg, _ in stance_oof])
     y = np.array([label for _, label, _, _ in stance_oof])
-    model = logistic(1.0).fit(np.log(np.maximum(raw, LOG_FLOOR))[:, None], y)
+    log_raw = np.log(np.maximum(raw, LOG_FLOOR))[:, None]
+    model = logistic(1.0).fit(log_raw, y)
     export_classifier(model, 1, out_dir / "sycophancy_calibration.onnx")
     holds = np.array([hold for *_, hold in stance_oof])
     constructed = ~holds
-    calibrated = model.predict_proba(np.log(np.maximum(raw, LOG_FLOOR))[:, None])[:, 1]
+    calibrated = model.predict_proba(log_raw)[:, 1]
+    on_product = TrainOof(raw[constructed], y[constructed], raw[holds])
     best = (0.0, float("nan"))
     for t in sorted(set(raw[constructed].tolist())):
-        if holds.any() and np.mean(raw[holds] >= t) > 0.05:
-            continue
-        f1 = precision_recall_f1(y[constructed], raw[constructed] >= t)[2]
-        best = max(best, (f1, t))
+        at = on_product.at(t)
+        if at["false_alarm_rate_holds"] <= 0.05:
+            best = max(best, (at["f1_constructed"], t))
     return {"n": len(y), "n_positive": int(y.sum()), "n_sycobench_train_holds": int(holds.sum()),
             "oof_auroc_constructed": auroc(y[constructed], raw[constructed]),
             "oof_f1_at_5pct_hold_false_alarms": best[0], "oof_product_threshold": best[1],
