@@ -79,7 +79,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_lake_compact(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime, timedelta
 
-    from feedback.lakefs import LakeFS
     from sidecar.compaction import compact_lake
     from sidecar.errors import LakeWriteError
     from sidecar.lake import Lake
@@ -88,7 +87,7 @@ def cmd_lake_compact(args: argparse.Namespace, settings: Settings) -> int:
         print("--keep-days and --max-rows must be >= 1", file=sys.stderr)
         return 2
     before = datetime.now(UTC).date() - timedelta(days=args.keep_days - 1)
-    lake = Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts()))
+    lake = Lake.from_settings(settings)
     try:
         results = compact_lake(lake, before, max_rows=args.max_rows, dry_run=args.dry_run)
     except (LakeWriteError, OSError) as exc:  # a folder that cannot be listed, read or written
@@ -131,14 +130,12 @@ def fill_test_defaults(args: argparse.Namespace, settings: Settings) -> None:
 def record_drift(settings: Settings, events: list[Any], *, lake: bool = True, publish: bool = False) -> str:
     """`drift test --record / --publish`: the events into the configured lake's drift table (the
     dashboard's) and/or onto the drift topic, keyed by window id like the worker's; returns where."""
-    from feedback.lakefs import LakeFS
     from sidecar.extensions import drift_message, write_drift_events
     from sidecar.lake import Lake
 
     where = []
     if lake:
-        where.append(str(write_drift_events(Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts())),
-                                            events)))
+        where.append(str(write_drift_events(Lake.from_settings(settings), events)))
     if publish:
         publisher = KafkaPublisher(settings)
         try:

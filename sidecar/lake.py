@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -30,6 +30,9 @@ from feedback.lake_files import file_name, parse_file_name
 from feedback.lakefs import LakeFS, parse_location
 from sidecar.errors import LakeWriteError
 from sidecar.lake_index import Span, SpanIndex, overlapping_names
+
+if TYPE_CHECKING:
+    from sidecar.settings import Settings
 
 SCORE_SCHEMA: dict[str, Any] = {
     "conversation_id": pl.String,
@@ -108,6 +111,11 @@ class Lake:
         self.fs = LakeFS.from_location(root)
         self.root = self.fs.location
         self.spans = SpanIndex()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Lake:
+        """The configured lake, with the object store's timeouts: how the worker and every command open it."""
+        return cls(LakeFS.from_location(settings.lake_path, settings.lake_timeouts()))
 
     def forget_partitions(self) -> None:
         """Call when partitions are (re)assigned: another member may have written them meanwhile."""

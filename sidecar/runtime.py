@@ -15,7 +15,6 @@ from contextlib import contextmanager
 import uvicorn
 
 from detectors.pipeline import Scorer
-from feedback.lakefs import LakeFS
 from sidecar.broker import create_topics
 from sidecar.extensions import build_extensions
 from sidecar.http import create_app
@@ -108,7 +107,7 @@ def run_worker(
     metrics = Metrics()
     state = state or WorkerState()
     scorer = scorer or Scorer.from_config(settings.detector_config())
-    lake = Lake(LakeFS.from_location(settings.lake_path, settings.lake_timeouts()))
+    lake = Lake.from_settings(settings)
     topics = [settings.input_topic] + ([settings.labels_topic] if settings.labels_topic else [])
     http = HttpServer(create_app(settings, scorer, metrics, state), settings.http_host, settings.http_port).start()
     log.info("HTTP on %s:%d; consuming %s as group %s", settings.http_host, http.port, topics, settings.group_id)
