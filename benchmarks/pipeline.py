@@ -8,7 +8,7 @@ encoder alone on the same texts, in one run.
     timed from the group join to the last commit.
 Target (issue 4): (e) >= 0.8 x (b). Results go to benchmarks/results/pipeline.{json,md}.
 
-Where the gap goes (2026-11-23, 2 cores; per-batch timings, per-thread CPU times, py-spy; ~3.5-4.5 s
+Where the gap goes (2026-11-23, 2 cores; figures in results/pipeline_diagnosis.md; ~3.5-4.5 s
 per 1,500 conversations): the detection embedding takes 16.8 s inside the worker against 15.5-16.4 s
 alone (the sink thread, ~1.7 CPU-s, and the Kafka clients, ~0.7, share the two cores with it); the
 heads ~1.0 s (miscalibration 0.3, hedging 0.26, sycophancy 0.17, refusal and over-refusal 0.27); the
