@@ -107,7 +107,7 @@ def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
 
     config = settings.detector_config()
     if args.drift_command == "reference":
-        return reference_main(args, config=config, reader=LakeOrJsonlReader())
+        return reference_main(args, config=config, reader=LakeOrJsonlReader(settings.lake_timeouts()))
     from kafka.errors import KafkaError
 
     from sidecar.errors import LakeWriteError
@@ -115,7 +115,7 @@ def cmd_drift(args: argparse.Namespace, settings: Settings) -> int:
     fill_test_defaults(args, settings)
     record = partial(record_drift, settings, lake=args.record, publish=args.publish)
     try:
-        return test_main(args, config=config, reader=LakeOrJsonlReader(), record=record)
+        return test_main(args, config=config, reader=LakeOrJsonlReader(settings.lake_timeouts()), record=record)
     except (LakeWriteError, OSError, KafkaError) as exc:
         print(f"the drift events were not recorded: {exc}", file=sys.stderr)
         return 1

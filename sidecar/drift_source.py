@@ -13,15 +13,16 @@ import polars as pl
 
 from detectors.drift.errors import DriftInputError
 from detectors.drift.sources import JsonlReader, Source, TimeRange, sample_snapshots, stored_records
-from feedback.lakefs import LakeFS, parse_location
+from feedback.lakefs import LakeFS, StoreTimeouts, parse_location
 from feedback.store import scan_table
 
 
 class LakeOrJsonlReader:
     """A lake (a folder holding `conversations/`, or any object-store URL) or a JSONL file."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeouts: StoreTimeouts | None = None) -> None:
         self._jsonl = JsonlReader()
+        self._timeouts = timeouts  # an object store's connect / stall limits (the settings'), else its defaults
 
     def is_lake(self, location: str) -> bool:
         try:
@@ -34,7 +35,7 @@ class LakeOrJsonlReader:
         if not self.is_lake(location):
             return self._jsonl.read(location, limit, seed, window)
         try:
-            lake = LakeFS.from_location(location)
+            lake = LakeFS.from_location(location, self._timeouts)
             snapshots = scan_table(lake, "conversations")
             if snapshots is None:
                 raise DriftInputError(f"no Parquet files under {location}/conversations: is it the worker's lake?")
