@@ -360,3 +360,46 @@ The pod that hosts it also needs `sahaja.workerVolumes` and the pod security con
 {{- define "sahaja.kedaNeedsAuth" -}}
 {{- if or .Values.kafka.saslMechanism .Values.kafka.tls.enabled }}true{{ end }}
 {{- end }}
+
+{{/*
+A CronJob of the chart down to its pod's security context, for jobs on the lake (compaction, scheduled
+drift): one run at a time, short history, two retries. Call with (dict "ctx" $ "suffix" "compact"
+"component" "compaction" "job" .Values.compaction); the caller adds the pod's containers and volumes
+at the pod spec's indentation (10 spaces).
+*/}}
+{{- define "sahaja.cronJobHead" -}}
+{{- $ := .ctx }}
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: {{ include "sahaja.fullname" $ }}-{{ .suffix }}
+  namespace: {{ $.Release.Namespace }}
+  labels:
+    {{- include "sahaja.componentLabels" (dict "ctx" $ "component" .component) | nindent 4 }}
+spec:
+  schedule: {{ .job.schedule | quote }}
+  # A run that overlaps the next would do the same work twice; the next run catches up instead.
+  concurrencyPolicy: Forbid
+  successfulJobsHistoryLimit: 1
+  failedJobsHistoryLimit: 3
+  jobTemplate:
+    spec:
+      backoffLimit: 2
+      {{- with .job.activeDeadlineSeconds }}
+      activeDeadlineSeconds: {{ . }}
+      {{- end }}
+      template:
+        metadata:
+          labels:
+            {{- include "sahaja.componentLabels" (dict "ctx" $ "component" .component) | nindent 12 }}
+        spec:
+          restartPolicy: Never
+          serviceAccountName: {{ include "sahaja.serviceAccountName" $ }}
+          automountServiceAccountToken: {{ $.Values.serviceAccount.automountServiceAccountToken }}
+          {{- with $.Values.imagePullSecrets }}
+          imagePullSecrets:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+          securityContext:
+            {{- toYaml $.Values.podSecurityContext | nindent 12 }}
+{{- end }}
