@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -39,11 +39,15 @@ class Embeddings:
 
 @dataclass(frozen=True)
 class Batch:
-    """One scoring batch: validated conversations plus the time the batch was scored."""
+    """One scoring batch: validated conversations plus the time the batch was scored.
+
+    `derived` holds values several detectors read, computed once per batch by the first that needs
+    them (refusal's response heads, which over-refusal also reads); keys name their producer."""
 
     items: Sequence[SourcedConversation]
     scored_at: datetime
     embeddings: Embeddings | None = field(default=None)
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @runtime_checkable

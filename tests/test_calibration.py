@@ -133,6 +133,18 @@ def test_stated_probability(text: str, expected: float | None) -> None:
     assert got == pytest.approx(expected) if expected is not None else got is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["I'm 90% SURE it's Lyon.", "PROBABILITY: 0.7", "8 OUT OF 10", "7/10", "I am 99% \u017fure (long s).",
+     "Confidence \u0663\u0660%: Arabic-Indic digits", "50% chance", "no digits, only certainty", "12 apples", ""],
+)
+def test_the_cheap_precheck_never_hides_a_stated_probability(text: str) -> None:
+    """The pre-check only skips texts the full pattern cannot match (case-folding included)."""
+    from detectors.confidence import _NUMERIC, may_state_probability
+
+    assert may_state_probability(text) or _NUMERIC.search(text) is None
+
+
 def test_lexical_confidence_orders_certainty_plain_hedged_and_ignorant() -> None:
     certain = lexical_confidence("It is definitely Canberra.")
     plain = lexical_confidence("The capital is Canberra.")

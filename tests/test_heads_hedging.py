@@ -153,14 +153,14 @@ def test_evaluate_hedging_reads_scorer_records_next_to_the_baseline(scorer: Scor
 def test_ngram_features_are_stable_and_ignore_case_and_curly_apostrophes() -> None:
     a, b, c = hedging.ngram_features(
         ["It\u2019s important to note that prices vary.", "IT'S IMPORTANT TO NOTE THAT PRICES VARY.", "Boil the eggs."]
-    )
+    ).dense()
     assert (a == b).all()
     assert set(a[a > 0]) == {hedging.NGRAM_VALUE}
     # 7 words: 7 unigrams, 6 pairs, 3 sentence starts (a bucket may hold two of them)
     assert len(ngram_keys("It's important to note that prices vary.")) == 16
     assert 14 <= int((a > 0).sum()) <= 16
     assert int(((a > 0) & (c > 0)).sum()) <= 2  # unrelated sentences share only hash collisions
-    assert hedging.ngram_features([]).shape == (0, hedging.N_NGRAM_BUCKETS)
+    assert hedging.ngram_features([]).dense().shape == (0, hedging.N_NGRAM_BUCKETS)
 
 
 def test_sentence_features_match_the_packaged_sentence_head() -> None:
@@ -169,8 +169,11 @@ def test_sentence_features_match_the_packaged_sentence_head() -> None:
     (turn,) = hedging.plan_turns([WRAPPED])
     vectors = np.ones((len(turn.selected), 384), dtype=np.float32)
     features = hedging.sentence_features(turn, vectors)
-    assert features.shape == (len(turn.selected), hedging.n_dense_features(384) + hedging.N_NGRAM_BUCKETS)
-    assert OnnxHead.packaged(hedging.SENTENCE_MODEL).n_features == features.shape[1]
+    assert features.dense.shape == (len(turn.selected), hedging.n_dense_features(384))
+    assert features.matrix().shape == (len(turn.selected), hedging.n_dense_features(384) + hedging.N_NGRAM_BUCKETS)
+    head = OnnxHead.packaged(hedging.SENTENCE_MODEL)
+    assert head.sparse and head.n_features == features.matrix().shape[1]
+    assert head.predict_proba(features).shape == (len(turn.selected),)
 
 
 def test_hedging_templates_are_deterministic_filled_and_two_sided() -> None:

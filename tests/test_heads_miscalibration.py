@@ -94,11 +94,12 @@ def test_correctness_features_read_the_answers_opening_and_fit_the_packaged_head
     a = np.full((2, 384), 0.04, np.float32)
     opening = "No, there is no evidence for that. "
     long_opening = opening + "z " * CLAIM_CHARS  # what follows lies past the first CLAIM_CHARS characters
-    x = correctness_features(q, a, [long_opening + "alpha", long_opening + "omega"])
+    features = correctness_features(q, a, [long_opening + "alpha", long_opening + "omega"])
+    x = features.matrix()
     assert x.shape == (2, 4 * 384 + NGRAM_BUCKETS)
     assert (x[0] == x[1]).all()  # only the first CLAIM_CHARS characters are read
-    assert (correctness_features(q[:1], a[:1], ["Yes, that is true."])[0] != x[0]).any()
-    probs = OnnxHead(MODELS_DIR / f"{CORRECTNESS_MODEL}.onnx").predict_proba(x)
+    assert (correctness_features(q[:1], a[:1], ["Yes, that is true."]).matrix()[0] != x[0]).any()
+    probs = OnnxHead(MODELS_DIR / f"{CORRECTNESS_MODEL}.onnx").predict_proba(features)
     assert probs.shape == (2,) and ((probs >= 0) & (probs <= 1)).all()
 
 

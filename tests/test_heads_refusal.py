@@ -141,18 +141,19 @@ def test_response_texts_take_the_first_two_prose_sentences() -> None:
 def test_response_head_reads_the_opening_n_grams_and_matches_the_packaged_heads() -> None:
     dense = np.zeros((2, 3 * 384), np.float32)
     filler = " ".join(["filler"] * 60)  # pushes what follows past the opening
-    x = refusal.response_head_features(
+    features = refusal.response_head_features(
         dense, [f"I can't help with that. {filler} alpha", f"I can help with that. {filler} alpha"]
     )
+    x = features.matrix()
     assert x.shape == (2, 3 * 384 + refusal.NGRAM_BUCKETS)
     assert set(np.unique(x[:, 3 * 384 :]).tolist()) == {0.0, refusal.NGRAM_VALUE}
     assert (x[0] != x[1]).any()  # "can't" and "can" land in different buckets
     # words past the opening are not read: a different ending gives the same columns
     same = refusal.response_head_features(dense[:1], [f"I can't help with that. {filler} omega gamma"])
-    assert (same[0] == x[0]).all()
+    assert (same.matrix()[0] == x[0]).all()
     for name in refusal.RESPONSE_MODEL, refusal.KIND_MODEL:
         head = OnnxHead(MODELS_DIR / f"{name}.onnx")
-        assert head.predict_proba(x).shape == (2,), name
+        assert head.predict_proba(features).shape == (2,), name
 
 
 def test_bad_input_has_a_defined_output(scorer: Scorer) -> None:
@@ -205,3 +206,32 @@ def test_evaluate_refusal_reads_scorer_records(scorer: Scorer) -> None:
 def test_keyword_baseline_counts_phrases() -> None:
     assert keyword_refusal_score(COMPLY) == 0.0
     assert keyword_refusal_score(REFUSE) >= 0.5
+
+
+def test_over_refusal_reads_the_response_heads_refusal_ran_on_the_batch(
+    scorer: Scorer, records: dict[tuple[str, str], ScoreRecord]
+) -> None:
+    """Run together, the two detectors run the response heads once and score as each does alone."""
+    items = [_chat("benign-refused", BENIGN, MORALISING), _chat("benign-answered", BENIGN, COMPLY)]
+    calls: list[str] = []
+    heads = {det.name: det._heads.response for det in scorer.detectors}  # noqa: SLF001 - counting runs
+
+    def counting(name: str, original):  # noqa: ANN001, ANN202
+        def run(features):  # noqa: ANN001, ANN202
+            calls.append(name)
+            return original(features)
+
+        return run
+
+    for name, head in heads.items():
+        head.predict_proba = counting(name, head.predict_proba)
+    try:
+        together = _score(scorer, items)
+    finally:
+        for head in heads.values():
+            del head.predict_proba
+    assert calls == ["refusal"]  # over_refusal's own response head did not run
+    alone = _score(scorer.subset({"over_refusal"}), items)
+    for cid in ("benign-refused", "benign-answered"):
+        assert together[(cid, "over_refusal")].score == pytest.approx(alone[(cid, "over_refusal")].score, abs=1e-6)
+        assert together[(cid, "over_refusal")].score == pytest.approx(records[(cid, "over_refusal")].score, abs=1e-6)

@@ -26,8 +26,8 @@ import numpy as np
 
 from detectors.base import Batch, register
 from detectors.config import DetectorConfig
-from detectors.heads.ngrams import hashed_ngrams
-from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
+from detectors.heads.ngrams import NgramIds, ngram_ids
+from detectors.heads.onnx_head import MODELS_DIR, IndicatorFeatures, OnnxHead
 from detectors.schema import ScoreRecord, make_record
 from detectors.text import Sentence, select_sentences, split_sentences
 
@@ -101,9 +101,9 @@ def position_features(turn: TurnSentences) -> np.ndarray:
     return np.asarray(rows, dtype=np.float32).reshape(-1, N_POSITION_FEATURES)
 
 
-def ngram_features(texts: list[str]) -> np.ndarray:
-    """The sentence head's hashed n-gram columns (`N_NGRAM_BUCKETS` wide, `NGRAM_VALUE` where set)."""
-    return hashed_ngrams(texts, N_NGRAM_BUCKETS, NGRAM_VALUE)
+def ngram_features(texts: list[str]) -> NgramIds:
+    """The sentence head's hashed n-grams (`N_NGRAM_BUCKETS` buckets, `NGRAM_VALUE` where set)."""
+    return ngram_ids(texts, N_NGRAM_BUCKETS, NGRAM_VALUE)
 
 
 def n_dense_features(dim: int) -> int:
@@ -111,7 +111,7 @@ def n_dense_features(dim: int) -> int:
     return 3 * dim + N_POSITION_FEATURES
 
 
-def sentence_features(turn: TurnSentences, vectors: np.ndarray) -> np.ndarray:
+def sentence_features(turn: TurnSentences, vectors: np.ndarray) -> IndicatorFeatures:
     """The sentence head's input: each scored sentence's embedding, its neighbours', its position,
     then its hashed n-grams.
 
@@ -122,7 +122,7 @@ def sentence_features(turn: TurnSentences, vectors: np.ndarray) -> np.ndarray:
     pad = np.zeros((1, v.shape[1]), dtype=np.float32)
     prev = np.vstack([pad, v[:-1]])
     nxt = np.vstack([v[1:], pad])
-    return np.hstack([v, prev, nxt, position_features(turn), ngram_features(turn.selected_texts)])
+    return IndicatorFeatures(np.hstack([v, prev, nxt, position_features(turn)]), ngram_features(turn.selected_texts))
 
 
 def turn_features(sentence_probs: np.ndarray | list[float]) -> np.ndarray:
@@ -193,7 +193,7 @@ class HedgingDetector:
                 raise ValueError("hedging needs the batch embeddings")
             emb = batch.embeddings
             features = [sentence_features(turns[i][2], emb.get(turns[i][2].selected_texts)) for i in scored]
-            flat = sentence_head.predict_proba(np.vstack(features))
+            flat = sentence_head.predict_proba(IndicatorFeatures.stack(features))
             cuts = np.cumsum([len(f) for f in features])[:-1]
             for i, turn_probs in zip(scored, np.split(flat, cuts), strict=True):
                 probs[i] = turn_probs

@@ -22,8 +22,8 @@ import numpy as np
 from detectors.base import Batch, register
 from detectors.confidence import blend, lexical_confidence, stated_probability
 from detectors.config import DetectorConfig
-from detectors.heads.ngrams import hashed_ngrams
-from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
+from detectors.heads.ngrams import ngram_ids
+from detectors.heads.onnx_head import MODELS_DIR, IndicatorFeatures, OnnxHead
 from detectors.schema import Conversation, ScoreRecord, make_record
 from detectors.text import split_sentences
 
@@ -38,15 +38,14 @@ NGRAM_VALUE = 10.0  # indicator scale against standardised embeddings (grouped C
 MAX_CHARS = 2000  # the encoder truncates anyway; this keeps the batch's text keys small
 
 
-def correctness_features(question: np.ndarray, answer: np.ndarray, answer_texts: list[str]) -> np.ndarray:
+def correctness_features(question: np.ndarray, answer: np.ndarray, answer_texts: list[str]) -> IndicatorFeatures:
     """[q, a, q*a, |q-a|] embeddings (the question, the answer and how they relate), then the hashed word
     n-grams of the answer's opening (how it asserts: "there is no", "nothing happens"; learned weights).
 
     Both chosen by grouped CV on train; only the opening is read, so a long answer's tail cannot add
     hash-collision noise to a claim made up front."""
     dense = np.hstack([question, answer, question * answer, np.abs(question - answer)]).astype(np.float32)
-    opening = hashed_ngrams([t[:CLAIM_CHARS] for t in answer_texts], NGRAM_BUCKETS, NGRAM_VALUE)
-    return np.hstack([dense, opening])
+    return IndicatorFeatures(dense, ngram_ids([t[:CLAIM_CHARS] for t in answer_texts], NGRAM_BUCKETS, NGRAM_VALUE))
 
 
 def miscalibration_score(expressed_confidence: float, p_correct: float) -> float:

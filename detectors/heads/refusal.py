@@ -28,8 +28,8 @@ import numpy as np
 
 from detectors.base import Batch, register
 from detectors.config import DetectorConfig
-from detectors.heads.ngrams import hashed_ngrams
-from detectors.heads.onnx_head import MODELS_DIR, OnnxHead
+from detectors.heads.ngrams import ngram_ids
+from detectors.heads.onnx_head import MODELS_DIR, IndicatorFeatures, OnnxHead
 from detectors.schema import Conversation, ScoreRecord, make_record
 from detectors.text import split_sentences
 
@@ -86,10 +86,10 @@ def response_features(answer: np.ndarray, first: np.ndarray, second: np.ndarray)
     return np.hstack([np.asarray(answer, np.float32), np.asarray(first, np.float32), np.asarray(second, np.float32)])
 
 
-def response_head_features(response: np.ndarray, answers: list[str]) -> np.ndarray:
+def response_head_features(response: np.ndarray, answers: list[str]) -> IndicatorFeatures:
     """The response and kind heads' input: `response_features` then the opening's hashed n-grams."""
-    opening = hashed_ngrams([a[:OPENING_CHARS] for a in answers], NGRAM_BUCKETS, NGRAM_VALUE)
-    return np.hstack([np.asarray(response, np.float32), opening])
+    opening = ngram_ids([a[:OPENING_CHARS] for a in answers], NGRAM_BUCKETS, NGRAM_VALUE)
+    return IndicatorFeatures(np.asarray(response, np.float32), opening)
 
 
 def prompt_features(prompt: np.ndarray, response: np.ndarray) -> np.ndarray:
@@ -176,10 +176,12 @@ class _RefusalBase:
             if batch.embeddings is None:
                 raise ValueError(f"{self.name} needs the batch embeddings")
             emb = batch.embeddings
-            x = response_features(emb.get(answers), emb.get(firsts), emb.get(seconds))
-            x_head = response_head_features(x, answers)
-            p_ref = heads.response.predict_proba(x_head)
-            p_partial = heads.kind.predict_proba(x_head)
+            key = ("refusal.response", self.models_dir)  # refusal and over-refusal read the same answers
+            if key not in batch.derived:
+                x = response_features(emb.get(answers), emb.get(firsts), emb.get(seconds))
+                x_head = response_head_features(x, answers)
+                batch.derived[key] = x, heads.response.predict_proba(x_head), heads.kind.predict_proba(x_head)
+            x, p_ref, p_partial = batch.derived[key]
             if self.uses_prompt:
                 have = [i for i, p in enumerate(prompts) if p]
                 if have:

@@ -28,11 +28,12 @@ from detectors.config import DetectorConfig
 from detectors.evaluation.hedging import card_markdown, evaluate_hedging, gold_spans, last_assistant_turn
 from detectors.evaluation.metrics import average_precision, best_f1_threshold, f1
 from detectors.heads import hedging as head
-from detectors.heads.onnx_head import export_classifier
+from detectors.heads.onnx_head import IndicatorFeatures, export_classifier
 from detectors.schema import Conversation, ScoreRecord, SourcedConversation
 from detectors.training.data import DataNotFoundError, file_sha256, read_rows
 from detectors.training.embed_cache import embed_cached
 from detectors.training.fitting import dense_and_indicators_model, logistic
+from detectors.training.indicator_export import export_indicator_head
 
 SEED = 20261123
 # Measured on train with grouped 5-fold CV on 2026-11-23 and not kept, so the next person does not
@@ -158,7 +159,7 @@ def sentence_table(rows: Sequence[dict[str, Any]], cfg: DetectorConfig) -> dict[
         groups.extend([row.get("split_group", row["conversation_id"])] * len(turn.selected))
     return {
         "n_dense": head.n_dense_features(lookup.dim),
-        "X": np.vstack(feats),
+        "features": IndicatorFeatures.stack(feats),
         "y": np.concatenate(labels),
         "turn": np.asarray(turn_of),
         "groups": groups,
@@ -190,7 +191,8 @@ def alpaca_flag_rate(detector: Any, cfg: DetectorConfig) -> float | None:
 def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     train_rows, dev_rows = read_rows(DATASET, "train"), read_rows(DATASET, "dev")
     table = sentence_table(train_rows, cfg)
-    X, y, groups, n_dense = table["X"], table["y"], table["groups"], table["n_dense"]
+    features, y, groups, n_dense = table["features"], table["y"], table["groups"], table["n_dense"]
+    X = features.matrix()
     folds = grouped_folds(groups)
     cv: dict[float, float] = {}
     oof_by_c: dict[float, np.ndarray] = {}
@@ -213,7 +215,7 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
 
     final_sentence_model = dense_and_indicators_model(best_c, n_dense).fit(X, y)
     models = out_dir / "models"
-    export_classifier(final_sentence_model, X.shape[1], models / f"{head.SENTENCE_MODEL}.onnx")
+    export_indicator_head(final_sentence_model, features, models / f"{head.SENTENCE_MODEL}.onnx")
     export_classifier(calibrator, T.shape[1], models / f"{head.TURN_MODEL}.onnx")
 
     probe = head.HedgingDetector(threshold=0.5, span_threshold=span_threshold, models_dir=models)

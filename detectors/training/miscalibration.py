@@ -29,6 +29,7 @@ from detectors.heads.miscalibration import (
 from detectors.heads.onnx_head import MODELS_DIR, OnnxHead, export_classifier
 from detectors.training.data import file_sha256, read_rows
 from detectors.training.fitting import SEED, dense_and_indicators_model, logistic, select_c
+from detectors.training.indicator_export import export_indicator_head
 from detectors.training.templates_confidence import generate
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -51,11 +52,12 @@ def qa_pairs(rows: list[dict[str, Any]]) -> tuple[list[str], list[str], np.ndarr
 def fit_correctness(embed: Embed, train_rows: list[dict[str, Any]], out_dir: Path) -> dict[str, Any]:
     qs, ans, y, groups = qa_pairs(train_rows)
     q_emb, a_emb = embed(qs), embed(ans)
-    x = correctness_features(q_emb, a_emb, ans)
+    features = correctness_features(q_emb, a_emb, ans)
+    x = features.matrix()
     n_dense = 4 * q_emb.shape[1]
     c, cv = select_c(x, y, groups, cs=(0.0001, 0.0003, 0.001), make=lambda c: dense_and_indicators_model(c, n_dense))
     model = dense_and_indicators_model(c, n_dense).fit(x, y)
-    export_classifier(model, x.shape[1], out_dir / f"{CORRECTNESS_MODEL}.onnx")
+    export_indicator_head(model, features, out_dir / f"{CORRECTNESS_MODEL}.onnx")
     return {
         "C": c,
         "cv_auroc_by_C": cv,

@@ -85,6 +85,7 @@ from detectors.training.hedging import (
     update_thresholds,
     write_card,
 )
+from detectors.training.indicator_export import export_indicator_head
 from detectors.training.svm_export import export_rbf_svc, rbf_svc
 from detectors.training.templates_refusal import refusal_pairs, template_prompts
 
@@ -345,7 +346,8 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
     y = np.array([refusal_label(r) for r in rows], dtype=int)
     groups = [_group(r) for r in rows]
     X = response_matrix(rows, cfg)
-    X_head = head.response_head_features(X, [r["messages"][last_assistant_turn(r)]["content"] for r in rows])
+    head_features = head.response_head_features(X, [r["messages"][last_assistant_turn(r)]["content"] for r in rows])
+    X_head = head_features.matrix()
     n_dense = X.shape[1]
     c_ref, ref_losses, oof_ref = pick_c(
         X_head, y, groups, balanced=False, make=lambda c: dense_and_indicators_model(c, n_dense, balanced=False)
@@ -376,8 +378,8 @@ def train(cfg: DetectorConfig, out_dir: Path = HEADS_DIR) -> dict[str, Any]:
 
     models = out_dir / "models"
     n_resp = X.shape[1]
-    export_classifier(response_model, X_head.shape[1], models / f"{head.RESPONSE_MODEL}.onnx")
-    export_classifier(kind_model, X_head.shape[1], models / f"{head.KIND_MODEL}.onnx")
+    export_indicator_head(response_model, head_features, models / f"{head.RESPONSE_MODEL}.onnx")
+    export_indicator_head(kind_model, head_features, models / f"{head.KIND_MODEL}.onnx")
     export_classifier(pair_model, n_resp + n_resp // 3, models / f"{head.PROMPT_MODEL}.onnx")
     export_rbf_svc(request_model, models / f"{head.REQUEST_MODEL}.onnx")
     export_classifier(combiner, 2, models / f"{head.BENIGN_MODEL}.onnx")
