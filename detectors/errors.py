@@ -4,7 +4,9 @@
     ├── ModelNotFoundError      model files missing: run `sahaja model build`
     ├── ModelBuildError         the encoder could not be built from the source wheel
     ├── UnknownDetectorError    a name in settings that no detector registers
-    └── ThresholdsError         the thresholds file is unreadable or incomplete
+    ├── ThresholdsError         the thresholds file is unreadable or incomplete
+    └── HeadInputError          features that do not fit a head (another n-gram layout, a dense
+                                matrix for a head that reads n-grams sparsely)
 """
 
 
@@ -25,4 +27,8 @@ class UnknownDetectorError(SahajaDetectorError):
 
 
 class ThresholdsError(SahajaDetectorError):
+    pass
+
+
+class HeadInputError(SahajaDetectorError, ValueError):
     pass

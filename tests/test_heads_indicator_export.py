@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from detectors.errors import HeadInputError
 from detectors.heads.ngrams import hashed_ngrams, ngram_ids, stack_ngram_ids
-from detectors.heads.onnx_head import HeadInputError, IndicatorFeatures, OnnxHead, export_classifier
+from detectors.heads.onnx_head import IndicatorFeatures, OnnxHead, export_classifier
 from detectors.training.fitting import dense_and_indicators_model
 from detectors.training.indicator_export import export_indicator_head
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from detectors.errors import ModelNotFoundError
+from detectors.errors import HeadInputError, ModelNotFoundError
 from detectors.heads.ngrams import NgramIds, stack_ngram_ids
 
 MODELS_DIR = Path(__file__).parent / "models"
@@ -41,10 +41,6 @@ class IndicatorFeatures:
     @staticmethod
     def stack(parts: list[IndicatorFeatures]) -> IndicatorFeatures:
         return IndicatorFeatures(np.vstack([p.dense for p in parts]), stack_ngram_ids([p.ngrams for p in parts]))
-
-
-class HeadInputError(ValueError):
-    """Features that do not fit the head: a different n-gram layout, or a dense matrix for a sparse head."""
 
 
 class OnnxHead:
