@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from detectors.errors import HeadInputError
-from detectors.heads.ngrams import hashed_ngrams, ngram_ids, stack_ngram_ids
+from detectors.heads.ngrams import ngram_ids, stack_ngram_ids
 from detectors.heads.onnx_head import IndicatorFeatures, OnnxHead, export_classifier
 from detectors.training.fitting import dense_and_indicators_model
 from detectors.training.indicator_export import export_indicator_head
@@ -76,7 +76,7 @@ def test_export_refuses_a_model_of_another_layout(fitted, tmp_path: Path) -> Non
 def test_ngram_ids_stack_like_their_dense_blocks() -> None:
     first, second = ["I can't help with that.", ""], ["Sure, here it is.", "Alpha beta"]
     stacked = stack_ngram_ids([ngram_ids(first, BUCKETS, VALUE), ngram_ids(second, BUCKETS, VALUE)])
-    assert (stacked.dense() == hashed_ngrams(first + second, BUCKETS, VALUE)).all()
+    assert (stacked.dense() == ngram_ids(first + second, BUCKETS, VALUE).dense()).all()
     with pytest.raises(ValueError, match="different"):
         stack_ngram_ids([ngram_ids(first, BUCKETS, VALUE), ngram_ids(second, BUCKETS, 1.0)])
     with pytest.raises(ValueError, match="rows"):

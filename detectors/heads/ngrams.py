@@ -79,8 +79,3 @@ def stack_ngram_ids(parts: list[NgramIds]) -> NgramIds:
         parts[0].buckets,
         parts[0].value,
     )
-
-
-def hashed_ngrams(texts: list[str], buckets: int, value: float) -> np.ndarray:
-    """[len(texts), buckets] float32: `value` in the bucket of every n-gram of each text, else 0."""
-    return ngram_ids(texts, buckets, value).dense()
