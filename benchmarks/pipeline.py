@@ -8,15 +8,16 @@ encoder alone on the same texts, in one run.
     timed from the group join to the last commit.
 Target (issue 4): (e) >= 0.8 x (b). Results go to benchmarks/results/pipeline.{json,md}.
 
-Where the gap goes (2026-11-23, 2 cores; figures in results/pipeline_diagnosis.md; ~3.5-4.5 s
-per 1,500 conversations): the detection embedding takes 16.8 s inside the worker against 15.5-16.4 s
-alone (the sink thread, ~1.2-1.7 CPU-s, and the Kafka clients, ~0.7, share the two cores with it); the
-heads ~1.0 s then (miscalibration 0.3, hedging 0.26, sycophancy 0.17, refusal and over-refusal 0.27;
-~0.75 s since session 6's sparse n-gram heads, see the diagnosis file); the feedback step 0.4-0.5 s (re-scoring the proposed rewrites asks for 1,165 texts, mostly memo hits:
-0.2 s of encoder); the last batch's durable step (0.35 s) cannot overlap anything. Measured and not
-kept: ORT `session.intra_op.allow_spinning = 0` (3 rounds each: median ratio 0.73 vs 0.74 with
-spinning), the sink run after scoring instead of beside it (0.76 vs 0.79), the sink thread at nice +10
-(medians over three alternating runs 0.79 / 0.76 / 0.80 against 0.74 / 0.81 / 0.79 without: noise).
+Where the gap goes (2026-11-23, 2 cores; figures in results/pipeline_diagnosis.md; ~3.5-4.5 s per 1,500
+conversations): the detection embedding takes 16.8 s inside the worker against 15.5-16.4 s alone (the sink
+thread, ~1.2-1.7 CPU-s, and the Kafka clients, ~0.7, share the two cores with it); the heads ~1.0 s then
+(miscalibration 0.3, hedging 0.26, sycophancy 0.17, refusal and over-refusal 0.27; ~0.75 s since session 6's
+sparse n-gram heads, see the diagnosis file); the feedback step 0.4-0.5 s (re-scoring the proposed rewrites
+asks for 1,165 texts, mostly memo hits: 0.2 s of encoder); the last batch's durable step (0.35 s) cannot
+overlap anything. Measured and not kept: ORT `session.intra_op.allow_spinning = 0` (3 rounds each: median
+ratio 0.73 vs 0.74 with spinning), the sink run after scoring instead of beside it (0.76 vs 0.79), the sink
+thread at nice +10 (medians over three alternating runs 0.79 / 0.76 / 0.80 against 0.74 / 0.81 / 0.79 without:
+noise).
 """
 
 from __future__ import annotations

@@ -65,6 +65,17 @@ def test_heads_refuse_features_of_another_layout(fitted) -> None:  # noqa: ANN00
     assert OnnxHead(dense_path).predict_proba(features).shape == (len(features),)
 
 
+def test_a_sparse_head_without_its_layout_is_refused_at_load(fitted, tmp_path: Path) -> None:  # noqa: ANN001
+    import onnx
+
+    model = onnx.load(str(fitted[2]))
+    del model.metadata_props[:]
+    bare = tmp_path / "bare.onnx"
+    bare.write_bytes(model.SerializeToString())
+    with pytest.raises(HeadInputError, match="layout"):
+        OnnxHead(bare)
+
+
 def test_export_refuses_a_model_of_another_layout(fitted, tmp_path: Path) -> None:  # noqa: ANN001
     model, features, _, _ = fitted
     narrower = IndicatorFeatures(features.dense, ngram_ids(["a"] * len(features), BUCKETS // 2, VALUE))

@@ -62,6 +62,9 @@ class OnnxHead:
         outputs = [o.name for o in self._session.get_outputs()]
         self._proba = "probabilities" if "probabilities" in outputs else outputs[-1]
         meta = self._session.get_modelmeta().custom_metadata_map
+        if self.sparse and not {"ngram_buckets", "ngram_value"} <= meta.keys():
+            raise HeadInputError(f"{path.name} reads n-grams sparsely but does not record their layout: "
+                                 "re-export it with `sahaja train`")
         self.ngram_layout = (int(meta["ngram_buckets"]), float(meta["ngram_value"])) if self.sparse else None
         self.n_features = inputs[0].shape[1] + (self.ngram_layout[0] if self.ngram_layout else 0)
 
